@@ -1,0 +1,2 @@
+/** @packageDocumentation cas — the CAS daemon and CLI. */
+export const PACKAGE_NAME = '@cas/node'

@@ -1,0 +1,2 @@
+/** @packageDocumentation @cas/crypto — see README.md. */
+export const PACKAGE_NAME = '@cas/crypto'

@@ -1,0 +1,6 @@
+import { expect, test } from 'vitest'
+import { PACKAGE_NAME } from '../src/index.js'
+
+test('exports its name', () => {
+  expect(PACKAGE_NAME).toBe('@cas/crypto')
+})

@@ -1,0 +1,2 @@
+/** @packageDocumentation @cas/p2p — see README.md. */
+export const PACKAGE_NAME = '@cas/p2p'

@@ -1,0 +1,2 @@
+/** @packageDocumentation @cas/store — see README.md. */
+export const PACKAGE_NAME = '@cas/store'
