@@ -1,0 +1,50 @@
+import { IV_LENGTH } from './constants.js'
+import { ctrCipher, ctrInto } from './ctr.js'
+import { assertKey, deriveChunkSecret } from './derive.js'
+import { CryptoError } from './errors.js'
+import { sha256, sha256Hex } from './hash.js'
+
+/**
+ * Encrypts one chunk: `blob = iv || AES-256-CTR(key, iv, plaintext)` (DESIGN §2).
+ * The caller guarantees (key, iv) is never used for other plaintext; the
+ * derivation in {@link deriveChunkSecret} does so by construction.
+ */
+export function encryptChunk(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Buffer {
+  assertKey(key)
+  if (iv.byteLength !== IV_LENGTH) throw new CryptoError('INVALID_KEY', `iv must be ${IV_LENGTH} bytes`)
+  const blob = Buffer.allocUnsafe(IV_LENGTH + plaintext.byteLength)
+  blob.set(iv, 0)
+  ctrInto(ctrCipher(key, iv), plaintext, blob, IV_LENGTH)
+  return blob
+}
+
+/** Decrypts a blob made by {@link encryptChunk}; the IV is read from its first 16 bytes. */
+export function decryptChunk(key: Uint8Array, blob: Uint8Array): Buffer {
+  assertKey(key)
+  if (blob.byteLength < IV_LENGTH) {
+    throw new CryptoError('INVALID_BLOB', `blob of ${blob.byteLength} bytes is shorter than its ${IV_LENGTH}-byte iv`)
+  }
+  const iv = blob.subarray(0, IV_LENGTH)
+  const plaintext = Buffer.allocUnsafe(blob.byteLength - IV_LENGTH)
+  ctrInto(ctrCipher(key, iv), blob.subarray(IV_LENGTH), plaintext, 0)
+  return plaintext
+}
+
+/** A chunk sealed for storage: its blob, the blob's id and the key that opens it. */
+export interface SealedChunk {
+  /** Lowercase hex SHA-256 of `blob`. */
+  id: string
+  /** The chunk key; with the blob's leading iv it decrypts the chunk. */
+  key: Buffer
+  /** `iv || ciphertext`. */
+  blob: Buffer
+  /** Plaintext size in bytes. */
+  size: number
+}
+
+/** Hashes, derives the convergent chunk key and iv, encrypts and names one chunk. */
+export function sealChunk(ownerKey: Uint8Array, plaintext: Uint8Array): SealedChunk {
+  const { key, iv } = deriveChunkSecret(ownerKey, sha256(plaintext))
+  const blob = encryptChunk(key, iv, plaintext)
+  return { id: sha256Hex(blob), key, blob, size: plaintext.byteLength }
+}
