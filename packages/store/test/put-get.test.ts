@@ -203,11 +203,10 @@ describe('has, size, delete, list, stat', () => {
 
   test('list walks many fan-out directories and skips foreign files', async () => {
     const store = await tempStore()
-    const ids: string[] = []
-    for (let i = 0; i < 300; i++) {
-      const { id, bytes } = blob(`blob number ${i}`)
-      ids.push(id)
-      await store.put(id, bytes)
+    const blobs = Array.from({ length: 300 }, (_, i) => blob(`blob number ${i}`))
+    const ids = blobs.map((b) => b.id)
+    for (let at = 0; at < blobs.length; at += 30) {
+      await Promise.all(blobs.slice(at, at + 30).map((b) => store.put(b.id, b.bytes)))
     }
     const { writeFile, mkdir } = await import('node:fs/promises')
     await writeFile(join(store.root, 'blobs', 'README'), 'not a blob')
