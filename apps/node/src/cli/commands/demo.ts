@@ -1,0 +1,71 @@
+import { InvalidArgumentError, type Command } from 'commander'
+import { LOG_LEVELS, type LogLevel } from '../../config.js'
+import { DEMO_NODES } from '../../constants.js'
+import { startDemo, type Demo } from '../../demo.js'
+import { createLogger } from '../../logger.js'
+import type { CommandContext } from '../context.js'
+import { stopOnSignal } from './daemon.js'
+
+/** `cas demo`. */
+export function registerDemoCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('demo')
+    .description('run a local network of several nodes on 127.0.0.1, with its web UI, for a first look')
+    .option('--nodes <n>', `number of nodes (2-16)`, nodeCount, DEMO_NODES)
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'warn')
+    .action(async (options: { nodes: number; logLevel: string }, command: Command) => {
+      if (!(LOG_LEVELS as readonly string[]).includes(options.logLevel)) {
+        throw new InvalidArgumentError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}`)
+      }
+      const logLevel = options.logLevel as LogLevel
+      const logger = createLogger({ level: logLevel })
+      ctx.note(`starting ${options.nodes} nodes…`)
+      const demo = await startDemo({ createNode: ctx.createNode, logger, nodes: options.nodes, logLevel })
+      if (ctx.json(command)) printJson(ctx, demo)
+      else printWalkthrough(ctx, demo)
+      if (ctx.io.ownsProcess) {
+        await stopOnSignal({ stop: () => demo.stop(), logger: { info: (msg) => ctx.note(msg) } }, ctx.io)
+        ctx.note('demo stopped; its folder is removed')
+      }
+    })
+}
+
+function nodeCount(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 2 || n > 16) throw new InvalidArgumentError('expected a number from 2 to 16')
+  return n
+}
+
+function printJson(ctx: CommandContext, demo: Demo): void {
+  ctx.printJson({
+    dir: demo.dir,
+    joined: demo.joined,
+    nodes: demo.daemons.map((d) => ({ id: d.id, root: d.paths.root, api: d.apiUrl, web: `${d.apiUrl}/?token=${d.token}`, addresses: d.addresses })),
+  })
+}
+
+function printWalkthrough(ctx: CommandContext, demo: Demo): void {
+  // Under `pnpm start` the binary is not on PATH; show commands that work from the same place.
+  const cas = ctx.io.env.npm_lifecycle_event !== undefined ? 'pnpm cas' : 'cas'
+  const root = (i: number): string => demo.daemons[i - 1]?.paths.root ?? ''
+  const last = demo.daemons.length
+  ctx.print(`CAS demo: ${demo.daemons.length} nodes on 127.0.0.1, one network, files in ${demo.dir}`)
+  ctx.print()
+  demo.daemons.forEach((daemon, i) => {
+    ctx.print(`  node ${i + 1}  ${daemon.apiUrl}/?token=${daemon.token}`)
+    ctx.print(`          p2p ${daemon.addresses.join(', ')}  id ${daemon.id.slice(0, 16)}…`)
+  })
+  if (!demo.joined) ctx.note('warning: the nodes have not all seen each other yet; give them a few seconds')
+  ctx.print()
+  ctx.print('Open a node URL above in a browser (the web UI), or try the CLI in another terminal:')
+  ctx.print()
+  ctx.print(`  echo "hello, CAS" > hello.txt`)
+  ctx.print(`  ${cas} --root ${root(1)} put hello.txt             # store on node 1, prints the address`)
+  ctx.print(`  ${cas} --root ${root(1)} ls                        # node 1's files`)
+  ctx.print(`  ${cas} --root ${root(1)} share hello.txt           # prints a cas1:… capability`)
+  ctx.print(`  ${cas} --root ${root(Math.min(3, last))} get CAPABILITY -o copy.txt   # fetch it on another node`)
+  ctx.print(`  ${cas} --root ${root(2)} peers                     # the network as node 2 sees it`)
+  ctx.print(`  ${cas} --root ${root(last)} status --json`)
+  ctx.print()
+  ctx.print('Press Ctrl-C to stop the demo; its folder is removed.')
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { startDaemon, type Daemon } from '../src/daemon.js'
+import { createLogger } from '../src/logger.js'
+import { cas } from './support/cli-run.js'
+import { fakeNodeFactory, type FakeNode } from './support/fake-node.js'
+
+let dir: string
+let fakes: FakeNode[]
+const factory = fakeNodeFactory((node) => fakes.push(node))
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cas-cli-'))
+  fakes = []
+})
+afterEach(async () => rm(dir, { recursive: true, force: true }))
+
+describe('setup commands', () => {
+  test('network-key prints 64 hex characters, a new one each time', async () => {
+    const a = await cas(['network-key'], factory)
+    const b = await cas(['network-key'], factory)
+    expect(a.code).toBe(0)
+    expect(a.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    expect(a.stdout).not.toBe(b.stdout)
+  })
+
+  test('init creates 0600 keys and a config, is idempotent, and joins the network of --network-key', async () => {
+    const keyFile = join(dir, 'net.key')
+    await writeFile(keyFile, (await cas(['network-key'], factory)).stdout)
+    const root = join(dir, 'root')
+    const first = await cas(['--root', root, 'init', '--network-key', keyFile, '--json'], factory)
+    expect(first.code).toBe(0)
+    const result = JSON.parse(first.stdout) as { id: string; created: string[] }
+    expect(result.created.sort()).toEqual(['config.json', 'network.key', 'node.key', 'owner.key'])
+    expect(((await stat(join(root, 'keys/owner.key'))).mode & 0o777).toString(8)).toBe('600')
+    expect((await readFile(join(root, 'keys/network.key'), 'utf8')).trim()).toBe((await readFile(keyFile, 'utf8')).trim())
+
+    const again = await cas(['init', '--root', root], factory)
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain('already initialized')
+    expect(again.stdout).toContain(result.id)
+
+    await writeFile(keyFile, (await cas(['network-key'], factory)).stdout)
+    const other = await cas(['init', '--root', root, '--network-key', keyFile], factory)
+    expect(other.code).toBe(1)
+    expect(other.stderr).toMatch(/^cas: .*already belongs to another network.*\n$/)
+  })
+
+  test('a bad --network-key file is one line and exit 1', async () => {
+    const keyFile = join(dir, 'bad.key')
+    await writeFile(keyFile, 'not a key')
+    const run = await cas(['--root', join(dir, 'r'), 'init', '--network-key', keyFile], factory)
+    expect(run.code).toBe(1)
+    expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1)
+    expect(run.stderr).toContain('not a network key')
+  })
+})
+
+describe('usage errors exit 2', () => {
+  test.each([
+    [['frobnicate']],
+    [['put']],
+    [['ls', '--bogus']],
+    [['daemon', '--replicas', 'three']],
+    [['daemon', '--api', 'nowhere']],
+    [['daemon', '--capacity', 'lots']],
+  ])('cas %j', async (args) => {
+    const run = await cas(args, factory)
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/^cas: .+\n$/)
+  })
+
+  test('--help and --version exit 0; no command prints help and exits 2', async () => {
+    expect((await cas(['--help'], factory)).code).toBe(0)
+    expect((await cas(['put', '--help'], factory)).stdout).toContain('--name')
+    expect((await cas(['--version'], factory)).code).toBe(0)
+    const bare = await cas([], factory)
+    expect(bare.code).toBe(2)
+    expect(bare.stderr).toContain('Usage: cas')
+  })
+})
+
+describe('commands against a running daemon', () => {
+  let root: string
+  let daemon: Daemon
+
+  beforeEach(async () => {
+    root = join(dir, 'node')
+    expect((await cas(['--root', root, 'init'], factory)).code).toBe(0)
+    // Port 0 everywhere: the config says where, the daemon publishes the actual URL in <root>/api.
+    const config = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(root, 'config.json'), JSON.stringify({ ...config, listen: '127.0.0.1:0', api: '127.0.0.1:0' }))
+    daemon = await startDaemon({ root, createNode: factory, logger: createLogger({ level: 'silent', pretty: false }), processMetrics: false, webRoot: null })
+  })
+  afterEach(async () => daemon.stop())
+
+  test('put, ls, get, share, status, peers, rm', async () => {
+    const file = join(dir, 'data.bin')
+    const bytes = randomBytes(50_000)
+    await writeFile(file, bytes)
+    const put = await cas(['--root', root, 'put', file, '--json'], factory)
+    expect(put.code).toBe(0)
+    const stored = JSON.parse(put.stdout) as { address: string; name: string }
+    expect(stored.name).toBe('data.bin')
+    expect(put.stderr).toBe('')
+
+    const ls = await cas(['--root', root, 'ls'], factory)
+    expect(ls.stdout).toContain('data.bin')
+    expect(ls.stdout).toContain(stored.address)
+
+    const out = join(dir, 'out.bin')
+    const get = await cas(['--root', root, 'get', 'data.bin', '-o', out], factory)
+    expect(get.code).toBe(0)
+    expect(await readFile(out)).toEqual(bytes)
+
+    const toStdout = await cas(['--root', root, 'get', stored.address], factory)
+    expect(Buffer.from(toStdout.stdout, 'latin1').length).toBeGreaterThan(0)
+
+    const share = await cas(['--root', root, 'share', 'data.bin'], factory)
+    expect(share.stdout).toMatch(new RegExp(`^cas1:${stored.address}:[0-9a-f]{64}\\n$`))
+
+    const status = JSON.parse((await cas(['--root', root, 'status', '--json'], factory)).stdout) as Record<string, unknown>
+    expect(Object.keys(status)).toEqual(expect.arrayContaining(['id', 'addresses', 'peers', 'blobs', 'bytes', 'capacity', 'underReplicated', 'replicas']))
+    const peers = JSON.parse((await cas(['--json', '--root', root, 'peers'], factory)).stdout) as unknown[]
+    expect(peers).toHaveLength(1)
+
+    const rm = await cas(['--root', root, 'rm', 'data.bin'], factory)
+    expect(rm.code).toBe(0)
+    const missing = await cas(['--root', root, 'get', 'data.bin'], factory)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/^cas: .*data\.bin.*\n$/)
+  })
+
+  test('put from stdin, and the error paths: missing file, wrong token, full node', async () => {
+    const fromStdin = await cas(['--root', root, 'put', '-'], factory, Buffer.from('piped'))
+    expect(fromStdin.code).toBe(0)
+    expect(fromStdin.stdout).toMatch(/^[0-9a-f]{64}\n$/)
+    expect(fromStdin.stderr).toMatch(/^cas: warning: /)
+
+    const missing = await cas(['--root', root, 'put', join(dir, 'nope.txt')], factory)
+    expect(missing).toMatchObject({ code: 1, stdout: '' })
+    expect(missing.stderr).toMatch(/^cas: .*nope\.txt: no such file\n$/)
+
+    fakes[0]!.capacity = 10
+    const full = await cas(['--root', root, 'put', '-'], factory, randomBytes(100))
+    expect(full.code).toBe(1)
+    expect(full.stderr).toMatch(/^cas: no space left.*\n$/)
+
+    await writeFile(join(root, 'api.token'), 'f'.repeat(64))
+    const denied = await cas(['--root', root, 'ls'], factory)
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).toMatch(/^cas: .*refused the API token.*\n$/)
+  })
+
+  test('a second daemon on the same root is refused', async () => {
+    await expect(startDaemon({ root, createNode: factory, logger: createLogger({ level: 'silent', pretty: false }) })).rejects.toMatchObject({
+      code: 'ALREADY_RUNNING',
+    })
+  })
+
+  test('after stop, <root>/api is gone and commands say the daemon is not running', async () => {
+    await daemon.stop()
+    await expect(stat(join(root, 'api'))).rejects.toThrow()
+    const run = await cas(['--root', root, 'ls'], factory)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^cas: no daemon is running for .*; start one with `cas daemon`\n$/)
+  })
+})
+
+test('a bad config field is one line naming the field, exit 1', async () => {
+  const root = join(dir, 'node')
+  await cas(['--root', root, 'init'], factory)
+  const config = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as Record<string, unknown>
+  await writeFile(join(root, 'config.json'), JSON.stringify({ ...config, replicas: 'three' }))
+  const run = await cas(['--root', root, 'daemon'], factory)
+  expect(run.code).toBe(1)
+  expect(run.stderr).toMatch(/^cas: .*config\.json: replicas: .+\n$/)
+
+  await writeFile(join(root, 'config.json'), JSON.stringify({ ...config, replicas: 0, colour: 'blue' }))
+  const two = await cas(['--root', root, 'daemon'], factory)
+  expect(two.stderr.trim().split('\n')).toEqual([expect.stringMatching(/replicas: /), expect.stringMatching(/colour: unknown key/)])
+})

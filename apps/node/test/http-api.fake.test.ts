@@ -1,0 +1,143 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { request as httpRequest } from 'node:http'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { buildHttpApi, type HttpApi } from '../src/http/app.js'
+import { createLogger } from '../src/logger.js'
+import { FakeNode } from './support/fake-node.js'
+
+const TOKEN = 'a'.repeat(64)
+const auth = { authorization: `Bearer ${TOKEN}` }
+
+let node: FakeNode
+let api: HttpApi
+let base: string
+
+async function start(options: { maxUploadBytes?: number } = {}): Promise<void> {
+  node = new FakeNode()
+  api = await buildHttpApi({
+    node,
+    token: TOKEN,
+    logger: createLogger({ level: 'silent', pretty: false }),
+    replicas: 3,
+    maxUploadBytes: options.maxUploadBytes ?? Number.MAX_SAFE_INTEGER,
+    processMetrics: false,
+  })
+  base = await api.app.listen({ host: '127.0.0.1', port: 0 })
+}
+
+async function upload(body: Buffer, name?: string): Promise<Response> {
+  const query = name === undefined ? '' : `?name=${encodeURIComponent(name)}`
+  return fetch(`${base}/v1/files${query}`, { method: 'POST', headers: auth, body })
+}
+
+describe('HTTP API edge cases (in-memory node)', () => {
+  beforeEach(async () => start())
+  afterEach(async () => api.app.close())
+
+  test('JSON-typed uploads are stored as raw bytes, not parsed', async () => {
+    const body = Buffer.from('{"not": "parsed"}')
+    const res = await fetch(`${base}/v1/files?name=x.json`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body })
+    expect(res.status).toBe(201)
+    const put = (await res.json()) as { address: string; sha256: string }
+    expect(put.sha256).toBe(createHash('sha256').update(body).digest('hex'))
+    const back = await fetch(`${base}/v1/files/x.json`, { headers: auth })
+    expect(Buffer.from(await back.arrayBuffer())).toEqual(body)
+  })
+
+  test('an upload with no content type and an empty body stores an empty file', async () => {
+    const res = await fetch(`${base}/v1/files?name=empty`, { method: 'POST', headers: auth })
+    expect(res.status).toBe(201)
+    expect(((await res.json()) as { size: number }).size).toBe(0)
+    const head = await fetch(`${base}/v1/files/empty`, { method: 'HEAD', headers: auth })
+    expect(head.headers.get('content-length')).toBe('0')
+    const range = await fetch(`${base}/v1/files/empty`, { headers: { ...auth, range: 'bytes=0-' } })
+    expect(range.status).toBe(416)
+  })
+
+  test('a full node answers 507 FULL', async () => {
+    node.capacity = 1000
+    const res = await upload(randomBytes(5000), 'big')
+    expect(res.status).toBe(507)
+    expect(await res.json()).toEqual({ error: { code: 'FULL', message: expect.any(String) } })
+  })
+
+  test('the token also works as ?token=, and a wrong one is refused', async () => {
+    await upload(Buffer.from('hello'), 'hello.txt')
+    const ok = await fetch(`${base}/v1/files/hello.txt?download=1&token=${TOKEN}`)
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('content-disposition')).toBe('attachment; filename="hello.txt"')
+    const wrong = await fetch(`${base}/v1/files`, { headers: { authorization: 'Bearer nope' } })
+    expect(wrong.status).toBe(401)
+    expect(wrong.headers.get('www-authenticate')).toContain('Bearer')
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED')
+    const metrics = await fetch(`${base}/metrics`)
+    expect(metrics.status).toBe(401)
+  })
+
+  test('names that look like refs are refused with 400', async () => {
+    const res = await upload(Buffer.from('x'), 'f'.repeat(64))
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_NAME')
+  })
+
+  test('If-None-Match gives 304; If-Range with another ETag gives the full body', async () => {
+    const body = randomBytes(3000)
+    await upload(body, 'f')
+    const etag = (await fetch(`${base}/v1/files/f`, { method: 'HEAD', headers: auth })).headers.get('etag')!
+    expect((await fetch(`${base}/v1/files/f`, { headers: { ...auth, 'if-none-match': etag } })).status).toBe(304)
+    const other = await fetch(`${base}/v1/files/f`, { headers: { ...auth, range: 'bytes=0-9', 'if-range': '"other"' } })
+    expect(other.status).toBe(200)
+    expect(Buffer.from(await other.arrayBuffer())).toEqual(body)
+    const suffix = await fetch(`${base}/v1/files/f`, { headers: { ...auth, range: 'bytes=-10' } })
+    expect(suffix.status).toBe(206)
+    expect(suffix.headers.get('content-range')).toBe('bytes 2990-2999/3000')
+    expect(Buffer.from(await suffix.arrayBuffer())).toEqual(body.subarray(2990))
+  })
+
+  test('a download that fails midway cuts the connection instead of ending short', async () => {
+    await upload(randomBytes(10_000), 'f')
+    node.failAfter = 3000
+    await expect(fetch(`${base}/v1/files/f`, { headers: auth }).then(async (res) => res.arrayBuffer())).rejects.toThrow()
+  })
+
+  test('a client that goes away mid-upload aborts the put', async () => {
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${base}/v1/files?name=gone`, { method: 'POST', headers: { ...auth, 'content-length': 1_000_000 } })
+      req.on('error', () => resolve())
+      req.write(randomBytes(10_000), () => setTimeout(() => req.destroy(), 50))
+    })
+    for (let i = 0; i < 100 && !(node.signals[0]?.aborted ?? false); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(node.signals[0]?.aborted).toBe(true)
+    expect(node.files.size).toBe(0)
+    expect(api.transfers.size).toBe(0)
+  })
+
+  test('metrics count uploads and report peers by state', async () => {
+    await upload(randomBytes(1234), 'm')
+    const text = await (await fetch(`${base}/metrics`, { headers: auth })).text()
+    expect(text).toContain('cas_http_upload_bytes_total 1234')
+    expect(text).toContain('cas_node_put_bytes_total 1234')
+    expect(text).toContain('cas_peers{state="alive"} 1')
+    expect(text).toMatch(/cas_http_request_duration_seconds_count\{method="POST",route="\/v1\/files",status="201"\} 1/)
+  })
+})
+
+describe('upload limit', () => {
+  afterEach(async () => api.app.close())
+
+  test('413 when Content-Length or the streamed body exceeds maxUploadSize', async () => {
+    await start({ maxUploadBytes: 1000 })
+    const declared = await upload(randomBytes(2000), 'x')
+    expect(declared.status).toBe(413)
+    expect(((await declared.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE')
+    // Chunked, no Content-Length: the limit trips while streaming.
+    const chunked = await fetch(`${base}/v1/files?name=y`, {
+      method: 'POST',
+      headers: auth,
+      body: new Blob([randomBytes(2000)]).stream(),
+      duplex: 'half',
+    })
+    expect(chunked.status).toBe(413)
+    expect(node.files.size).toBe(0)
+  })
+})

@@ -1,0 +1,22 @@
+import { PassThrough, Readable } from 'node:stream'
+import { runCli } from '../../src/cli/program.js'
+import type { NodeFactory } from '../../src/daemon.js'
+
+/** Output of one in-process CLI run. */
+export interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs `cas <args>` in this process with captured output (no TTY, no signal handlers). */
+export async function cas(args: string[], createNode: NodeFactory, stdin: Buffer = Buffer.alloc(0)): Promise<CliRun> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  stdout.on('data', (chunk: Buffer) => out.push(chunk))
+  stderr.on('data', (chunk: Buffer) => err.push(chunk))
+  const code = await runCli(args, { stdin: Readable.from([stdin]), stdout, stderr, env: {}, ownsProcess: false }, createNode)
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
+}
