@@ -1,0 +1,166 @@
+import { open, type Database, type RootDatabase } from 'lmdb'
+import { CATALOG_DB_NAMES } from './constants.js'
+import { ServerError } from './errors.js'
+
+/** One file this node put: what it needs to find, read, share and delete it. */
+export interface FileRecord {
+  address: string
+  /** Hex key of the root manifest. */
+  fileKey: string
+  size: number
+  /** Hex SHA-256 of the plaintext. */
+  sha256: string
+  name?: string
+  /** ISO 8601. */
+  createdAt: string
+  /** Data chunks in the file. */
+  chunks: number
+}
+
+/**
+ * This node's files, in LMDB (crash-safe: every update is one ACID
+ * transaction; scales to millions of entries): `files` address → record,
+ * `names` name → address, `blobs` address → the file's blob ids (raw 32-byte
+ * ids, root included), `refs` blob id → how many of this node's file slots use
+ * it (so deleting one of two files that share a chunk keeps the chunk pinned),
+ * `meta` the owner's pin sequence number.
+ */
+export class Catalog {
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly files: Database<FileRecord, string>,
+    private readonly names: Database<string, string>,
+    private readonly blobs: Database<Buffer, string>,
+    private readonly refs: Database<number, string>,
+    private readonly meta: Database<number, string>,
+  ) {}
+
+  /** Opens (creating if needed) the catalog database in directory `path`. */
+  static open(path: string): Catalog {
+    try {
+      const root = open({ path, compression: false })
+      return new Catalog(
+        root,
+        root.openDB<FileRecord, string>({ name: CATALOG_DB_NAMES.files, encoding: 'json' }),
+        root.openDB<string, string>({ name: CATALOG_DB_NAMES.names, encoding: 'string' }),
+        root.openDB<Buffer, string>({ name: CATALOG_DB_NAMES.blobs, encoding: 'binary' }),
+        root.openDB<number, string>({ name: CATALOG_DB_NAMES.refs, encoding: 'json' }),
+        root.openDB<number, string>({ name: CATALOG_DB_NAMES.meta, encoding: 'json' }),
+      )
+    } catch (err) {
+      throw new ServerError('UNAVAILABLE', `cannot open catalog at ${path}`, { cause: err })
+    }
+  }
+
+  /** The record of a file by address. */
+  get(address: string): FileRecord | undefined {
+    return this.files.get(address)
+  }
+
+  /** The address a name points at. */
+  resolveName(name: string): string | undefined {
+    return this.names.get(name)
+  }
+
+  /**
+   * Records a file and takes a reference on each of its blobs; putting the same
+   * file again only updates its name. A name moved to another file is removed
+   * from the file it named before. Returns true when the file is new.
+   */
+  async add(record: FileRecord, blobIds: Buffer): Promise<boolean> {
+    return this.root.transaction(() => {
+      const existing = this.files.get(record.address)
+      const next: FileRecord = existing === undefined ? record : { ...existing, name: record.name ?? existing.name }
+      if (record.name !== undefined) {
+        const previous = this.names.get(record.name)
+        if (previous !== undefined && previous !== record.address) {
+          const other = this.files.get(previous)
+          if (other !== undefined) {
+            const { name: _dropped, ...rest } = other
+            void this.files.put(previous, rest)
+          }
+        }
+        if (existing?.name !== undefined && existing.name !== record.name) void this.names.remove(existing.name)
+        void this.names.put(record.name, record.address)
+      }
+      void this.files.put(record.address, next)
+      if (existing !== undefined) return false
+      void this.blobs.put(record.address, blobIds)
+      for (const id of splitIds(blobIds)) void this.refs.put(id, (this.refs.get(id) ?? 0) + 1)
+      return true
+    })
+  }
+
+  /**
+   * Removes a file and drops its blob references; returns the blobs no other
+   * file of this node uses any more (to unpin), or undefined if unknown.
+   */
+  async remove(address: string): Promise<string[] | undefined> {
+    return this.root.transaction(() => {
+      const existing = this.files.get(address)
+      if (existing === undefined) return undefined
+      const released: string[] = []
+      const ids = this.blobs.get(address) ?? Buffer.alloc(0)
+      for (const id of splitIds(ids)) {
+        const n = (this.refs.get(id) ?? 1) - 1
+        if (n <= 0) {
+          void this.refs.remove(id)
+          released.push(id)
+        } else {
+          void this.refs.put(id, n)
+        }
+      }
+      if (existing.name !== undefined && this.names.get(existing.name) === address) void this.names.remove(existing.name)
+      void this.blobs.remove(address)
+      void this.files.remove(address)
+      return [...new Set(released)]
+    })
+  }
+
+  /** The blob ids (root included) of a file, if known. */
+  fileBlobs(address: string): string[] | undefined {
+    const ids = this.blobs.get(address)
+    return ids === undefined ? undefined : splitIds(ids)
+  }
+
+  /** True while some file of this node uses the blob. */
+  isReferenced(blobId: string): boolean {
+    return (this.refs.get(blobId) ?? 0) > 0
+  }
+
+  /** Every file, ordered by address. */
+  list(): FileRecord[] {
+    const out: FileRecord[] = []
+    for (const { value } of this.files.getRange()) out.push(value)
+    return out
+  }
+
+  /** Number of files. */
+  count(): number {
+    return this.files.getCount()
+  }
+
+  /**
+   * Next pin/unpin sequence number of this node's owner: strictly increasing and
+   * never below the wall clock in ms, so it keeps growing across restarts even
+   * if the catalog were lost.
+   */
+  async nextSeq(now: number): Promise<number> {
+    return this.root.transaction(() => {
+      const seq = Math.max((this.meta.get('seq') ?? 0) + 1, now)
+      void this.meta.put('seq', seq)
+      return seq
+    })
+  }
+
+  /** Flushes and closes the database. */
+  async close(): Promise<void> {
+    await this.root.close()
+  }
+}
+
+function splitIds(ids: Buffer): string[] {
+  const out: string[] = []
+  for (let at = 0; at + 32 <= ids.byteLength; at += 32) out.push(ids.toString('hex', at, at + 32))
+  return out
+}

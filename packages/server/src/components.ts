@@ -1,0 +1,96 @@
+/*
+ * The parts of @cas/store and @cas/p2p the node relies on, as structural
+ * interfaces: the real BlobStore and Host satisfy them, and tests can run the
+ * node against small in-memory stand-ins.
+ */
+import type { Readable } from 'node:stream'
+
+/** A byte range of a stored blob. */
+export interface BlobRange {
+  offset: number
+  length?: number
+}
+
+/** A pin: which owner asked for a blob to be kept, at which of its sequence numbers. */
+export interface Pin {
+  owner: string
+  seq: number
+}
+
+/** The blob store the node keeps its ciphertext in (satisfied by @cas/store's BlobStore). */
+export interface BlobStoreLike {
+  /** Stores verified bytes; `pins` are recorded before the blob becomes visible (false where a newer tombstone refuses one). */
+  put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[] }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
+  get(id: string, range?: BlobRange): Promise<Buffer>
+  createReadStream?(id: string, range?: BlobRange): Promise<Readable>
+  has(id: string): Promise<boolean>
+  delete(id: string): Promise<boolean>
+  list(): AsyncIterable<string>
+  stat(): Promise<{ count: number; bytes: number; capacity: number }>
+  pin(id: string, owner: string, seq: number): Promise<boolean>
+  unpin(id: string, owner: string, seq: number): Promise<boolean>
+  pins(id: string): Promise<Pin[]>
+  isPinned(id: string): Promise<boolean>
+}
+
+/** What a node says about itself in the handshake. */
+export interface HelloLike {
+  version: number
+  addresses: string[]
+  capacity: number
+  used: number
+}
+
+/** An authenticated connection to a peer. */
+export interface PeerConnectionLike {
+  readonly peerId: string
+  readonly hello: HelloLike
+  readonly remoteAddress: string
+}
+
+/** A request received from an authenticated peer. */
+export interface IncomingRequest {
+  /** The sender's node id, from the handshake. */
+  peer: string
+  /** Header fields, validated against the wire schemas by the transport; re-checked where they matter. */
+  header: Record<string, unknown>
+  body?: Buffer
+  signal: AbortSignal
+}
+
+/** A one-way message received from an authenticated peer. */
+export interface IncomingMessage {
+  peer: string
+  header: Record<string, unknown>
+  body?: Buffer
+}
+
+/** A reply to a request. */
+export interface Reply {
+  header: Record<string, unknown>
+  body?: Buffer
+}
+
+/** The peer-to-peer host the node talks through (satisfied by @cas/p2p's Host). */
+export interface HostLike {
+  readonly id: string
+  readonly addresses: string[]
+  handle(
+    type: string,
+    handler: (req: IncomingRequest) => Promise<{ header?: object; body?: Buffer } | void>,
+  ): void
+  onMessage(type: string, handler: (msg: IncomingMessage) => void): void
+  connect(addr: string, opts?: { expectedId?: string; signal?: AbortSignal }): Promise<PeerConnectionLike>
+  request(
+    peer: string,
+    type: string,
+    header: object,
+    body?: Buffer,
+    opts?: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<Reply>
+  send(peer: string, type: string, header: object, body?: Buffer): Promise<void>
+  isConnected(peer: string): boolean
+  close(): Promise<void>
+  on(event: 'peer:connect', listener: (conn: PeerConnectionLike) => void): unknown
+  on(event: 'peer:disconnect', listener: (peerId: string) => void): unknown
+}

@@ -1,0 +1,78 @@
+/** Plaintext bytes per chunk (DESIGN §2); the last chunk of a file may be shorter. */
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+/** Most entries one manifest may list; larger files use a tree of manifests (DESIGN §2). */
+export const MAX_MANIFEST_ENTRIES = 4096
+
+/** Manifest format version. */
+export const MANIFEST_VERSION = 1
+
+/** Largest manifest JSON accepted when decoding: 4096 entries of ~170 bytes plus slack. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024
+
+/** Deepest manifest tree accepted when reading (4096^6 chunks is far beyond any file). */
+export const MAX_TREE_DEPTH = 6
+
+/** Copies of every blob on distinct live nodes (DESIGN §5). */
+export const DEFAULT_REPLICAS = 3
+
+/** Prefix of a capability string: `cas1:<address>:<fileKeyHex>`. */
+export const CAPABILITY_PREFIX = 'cas1'
+
+/** Chunks sealed and in flight to their holders at once during a put. */
+export const PUT_WINDOW = 8
+
+/** Chunks fetched ahead of the reader at once during a get. */
+export const GET_WINDOW = 8
+
+/** Per-request timeout for blob transfers between nodes. */
+export const TRANSFER_TIMEOUT_MS = 30_000
+
+/** Per-request timeout for small control requests (has, pin, unpin). */
+export const CONTROL_TIMEOUT_MS = 10_000
+
+/** Most blob ids in one has/pin/unpin request (wire limit of @cas/p2p). */
+export const MAX_BATCH = 1024
+
+/** Most peer records in one gossip message (wire limit of @cas/p2p). */
+export const MAX_GOSSIP_RECORDS = 1024
+
+/**
+ * Membership timing (van Renesse et al.). A peer whose heartbeat has not
+ * advanced for `suspectAfterMs` is suspect, after `deadAfterMs` dead (it leaves
+ * placement and its blobs are repaired elsewhere), after `forgetAfterMs` it is
+ * dropped from the table; its last heartbeat is remembered as long again so
+ * stale gossip cannot resurrect it.
+ */
+export const DEFAULT_TIMING = {
+  gossipIntervalMs: 1000,
+  gossipFanout: 3,
+  suspectAfterMs: 5_000,
+  deadAfterMs: 15_000,
+  forgetAfterMs: 10 * 60_000,
+  /** Full repair pass over the local store. */
+  repairIntervalMs: 60_000,
+  /** Quiet period after a membership change before a repair pass starts. */
+  repairDebounceMs: 500,
+  /** Bytes per second repair may push to other nodes. */
+  repairBytesPerSecond: 64 * 1024 * 1024,
+  /** Pushes repair keeps in flight at once. */
+  repairConcurrency: 2,
+  /** How often an unreachable bootstrap address is retried while alone. */
+  bootstrapRetryMs: 2_000,
+} as const
+
+/** Node timing options; see {@link DEFAULT_TIMING}. */
+export type Timing = { -readonly [K in keyof typeof DEFAULT_TIMING]: number }
+
+/**
+ * A node advertises itself as full (and is skipped by placement) when less
+ * than this much of its capacity is free: one window of chunks plus slack.
+ */
+export const FULL_MARGIN_BYTES = 64 * 1024 * 1024
+
+/** Capacity advertised on the wire for "unlimited" (JSON has no Infinity). */
+export const UNLIMITED_CAPACITY = Number.MAX_SAFE_INTEGER
+
+/** Catalog entries kept by name and address; LMDB map size grows as needed. */
+export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta' } as const

@@ -1,0 +1,74 @@
+import type { EventEmitter } from 'node:events'
+import type { Catalog } from './catalog.js'
+import type { Clock } from './clock.js'
+import type { BlobStoreLike, HostLike } from './components.js'
+import type { Timing } from './constants.js'
+import type { Logger } from './logger.js'
+import type { Membership } from './membership.js'
+
+/** Plain counters a node keeps; the app exports them to Prometheus. */
+export interface NodeMetrics {
+  /** Plaintext bytes accepted by put. */
+  bytesPut: number
+  /** Plaintext bytes delivered by get. */
+  bytesGot: number
+  /** Blob bytes sent to holders by put. */
+  bytesReplicated: number
+  /** Blobs fetched from other nodes. */
+  blobsFetched: number
+  /** Blobs other nodes stored here. */
+  blobsReceived: number
+  /** Blobs served to other nodes. */
+  blobsServed: number
+  /** Blobs that arrived with bytes not matching their id. */
+  corruptBlobs: number
+  /** Blobs waiting for a repair push in the current pass. */
+  repairQueue: number
+  /** Copies pushed by repair. */
+  repairPushed: number
+  /** Surplus copies dropped by repair. */
+  repairDropped: number
+  /** Completed repair passes. */
+  repairPasses: number
+  /** Gossip messages sent and received. */
+  gossipSent: number
+  gossipReceived: number
+}
+
+/** A fresh set of zeroed counters. */
+export function newMetrics(): NodeMetrics {
+  return {
+    bytesPut: 0,
+    bytesGot: 0,
+    bytesReplicated: 0,
+    blobsFetched: 0,
+    blobsReceived: 0,
+    blobsServed: 0,
+    corruptBlobs: 0,
+    repairQueue: 0,
+    repairPushed: 0,
+    repairDropped: 0,
+    repairPasses: 0,
+    gossipSent: 0,
+    gossipReceived: 0,
+  }
+}
+
+/** Everything the node's parts share. */
+export interface NodeContext {
+  readonly id: string
+  readonly host: HostLike
+  readonly store: BlobStoreLike
+  readonly membership: Membership
+  readonly catalog: Catalog
+  readonly ownerKey: Buffer
+  readonly replicas: number
+  readonly chunkSize: number
+  readonly clock: Clock
+  readonly timing: Timing
+  readonly logger: Logger
+  readonly metrics: NodeMetrics
+  readonly events: EventEmitter
+  /** Blobs held here with fewer live copies than wanted at the last check, with that count. */
+  readonly shortBlobs: Map<string, number>
+}

@@ -1,0 +1,460 @@
+import { EventEmitter } from 'node:events'
+import type { Readable } from 'node:stream'
+import { Catalog, type FileRecord } from './catalog.js'
+import { formatCapability, parseRef } from './capability.js'
+import { systemClock, type Clock } from './clock.js'
+import type { BlobStoreLike, HostLike } from './components.js'
+import { CONTROL_TIMEOUT_MS, DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, DEFAULT_TIMING, MAX_BATCH, UNLIMITED_CAPACITY, type Timing } from './constants.js'
+import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
+import { errorCode, isProgrammerError, ServerError } from './errors.js'
+import { BlobFetcher } from './fetcher.js'
+import { childLoader, loadRoot, normalizeRange, readFile, type ByteRange, type FileInfo } from './get.js'
+import { Gossiper } from './gossip.js'
+import { silentLogger, type Logger } from './logger.js'
+import { walkBlobs } from './manifest.js'
+import { Membership, type PeerState } from './membership.js'
+import { putFile, type PutOptions, type PutResult } from './put.js'
+import { Repairer, type RepairReport } from './repair.js'
+import { askHas, currentPlacement, requestPeer } from './replicate.js'
+import { registerHandlers } from './rpc.js'
+
+/** Components and settings of a node whose host already exists. */
+export interface NodeComponents {
+  host: HostLike
+  store: BlobStoreLike
+  /** 32-byte owner key: encrypts this node's files. */
+  ownerKey: Buffer
+  /** Directory of the catalog database. */
+  catalogPath: string
+  /** Addresses to join through. */
+  bootstrap?: string[]
+  /** Copies of every blob on distinct live nodes (default 3). */
+  replicas?: number
+  /** Advertised capacity in bytes; default the store's. */
+  capacity?: number
+  /** Plaintext chunk size (default 1 MiB). */
+  chunkSize?: number
+  clock?: Clock
+  logger?: Logger
+  timing?: Partial<Timing>
+  /** Random source of gossip target selection. */
+  random?: () => number
+}
+
+/** A file in this node's catalog. */
+export interface CatalogEntry {
+  name?: string
+  address: string
+  size: number
+  sha256: string
+  /** ISO 8601. */
+  createdAt: string
+  /** Fewest live copies on holders over the file's blobs, as last checked. */
+  replicas: number
+}
+
+/** A peer in this node's membership view. */
+export interface PeerInfo {
+  id: string
+  addresses: string[]
+  state: PeerState
+  /** ISO 8601. */
+  lastSeen: string
+  capacity: number
+  used: number
+}
+
+/** Node status (DESIGN §6). */
+export interface NodeStatus {
+  id: string
+  addresses: string[]
+  /** Peers alive or suspect. */
+  peers: number
+  blobs: number
+  bytes: number
+  capacity: number
+  /** Blobs held here with fewer live copies than wanted. */
+  underReplicated: number
+  /** Target copies per blob. */
+  replicas: number
+}
+
+/** Where one blob of a file lives. */
+export interface BlobPlacement {
+  blob: string
+  holders: string[]
+  /** Holders that confirmed a copy. */
+  live: number
+}
+
+/** Options of a get. */
+export interface GetOptions {
+  /** Inclusive byte range. */
+  range?: ByteRange
+  signal?: AbortSignal
+  /** Read every blob from other nodes, never this node's store (checks remote copies; used by benchmarks). */
+  remoteOnly?: boolean
+}
+
+/** Events of a {@link CasNode}. */
+export interface CasNodeEvents {
+  /** A peer served bytes that did not match the blob id. */
+  corrupt: [{ peer: string; blob: string }]
+  /** A repair pass ended. */
+  repair: [RepairReport]
+  /** A peer appeared, changed state or was forgotten. */
+  peer: [{ id: string; state: PeerState | 'forgotten' | 'new' }]
+}
+
+interface Resolved {
+  address: string
+  fileKey: Buffer | undefined
+  record: FileRecord | undefined
+}
+
+/**
+ * One CAS node: stores, finds, replicates and repairs files with its peers
+ * (DESIGN §2, §5). Built from injected components so many nodes can run in one
+ * process on a simulated clock. See README.md for the flows.
+ */
+export class CasNode extends EventEmitter<CasNodeEvents> {
+  /** This node's id: the hex of its static public key. */
+  readonly id: string
+  /** Plain counters for monitoring. */
+  readonly metrics: NodeMetrics
+  private readonly ctx: NodeContext
+  private readonly gossiper: Gossiper
+  private readonly repairer: Repairer
+  private readonly stats = { used: 0, capacity: UNLIMITED_CAPACITY }
+  private repairTimer: unknown
+  private debounceTimer: unknown
+  private started = false
+  private stopped = false
+
+  private constructor(opts: NodeComponents, catalog: Catalog) {
+    super()
+    const clock = opts.clock ?? systemClock
+    const timing: Timing = { ...DEFAULT_TIMING, ...opts.timing }
+    const host = opts.host
+    this.id = host.id
+    this.metrics = newMetrics()
+    if (opts.capacity !== undefined) this.stats.capacity = Math.min(opts.capacity, UNLIMITED_CAPACITY)
+    const membership = new Membership({
+      self: () => ({ id: host.id, addresses: host.addresses, capacity: this.stats.capacity, used: this.stats.used }),
+      clock,
+      timing,
+      ...(opts.random ? { random: opts.random } : {}),
+    })
+    this.ctx = {
+      id: host.id,
+      host,
+      store: opts.store,
+      membership,
+      catalog,
+      ownerKey: opts.ownerKey,
+      replicas: opts.replicas ?? DEFAULT_REPLICAS,
+      chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      clock,
+      timing,
+      logger: (opts.logger ?? silentLogger).child({ node: host.id.slice(0, 8) }),
+      metrics: this.metrics,
+      events: this,
+      shortBlobs: new Map(),
+    }
+    this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
+    this.repairer = new Repairer(this.ctx)
+    this.capacityOption = opts.capacity
+  }
+
+  private readonly capacityOption: number | undefined
+
+  /** Creates a node on an existing host; call {@link CasNode.start} to join the network. */
+  static async create(opts: NodeComponents): Promise<CasNode> {
+    if (opts.ownerKey.byteLength !== 32) throw new ServerError('INVALID_ARGUMENT', 'owner key must be 32 bytes')
+    const replicas = opts.replicas ?? DEFAULT_REPLICAS
+    if (!Number.isSafeInteger(replicas) || replicas < 1) throw new ServerError('INVALID_ARGUMENT', 'replicas must be a positive integer')
+    const node = new CasNode(opts, Catalog.open(opts.catalogPath))
+    await node.refreshStats()
+    return node
+  }
+
+  /** Listen addresses of the host (ports resolved). */
+  get addresses(): string[] {
+    return this.ctx.host.addresses
+  }
+
+  /** Registers handlers, joins through the bootstrap addresses and starts gossip and repair. */
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    const { ctx } = this
+    registerHandlers(ctx)
+    ctx.host.on('peer:connect', (conn) => {
+      ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
+    })
+    ctx.membership.on('change', (change) => {
+      this.emit('peer', change)
+      if (change.state !== 'suspect') this.scheduleRepair(ctx.timing.repairDebounceMs)
+    })
+    await this.gossiper.start()
+    this.scheduleRepair(ctx.timing.repairIntervalMs)
+  }
+
+  /** Stops gossip and repair, closes the host and the catalog. The store is left open for its owner to close. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.gossiper.stop()
+    this.ctx.clock.clearTimeout(this.repairTimer)
+    this.ctx.clock.clearTimeout(this.debounceTimer)
+    await this.repairer.stop()
+    await this.ctx.host.close()
+    await this.ctx.catalog.close()
+  }
+
+  /** Stores a file in the network; see {@link putFile}. */
+  async put(source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
+    this.assertOpen()
+    const result = await putFile(this.ctx, source, opts)
+    void this.refreshStats()
+    return result
+  }
+
+  /** What is known about a file, from the catalog or its root manifest. */
+  async stat(ref: string): Promise<FileInfo> {
+    this.assertOpen()
+    const r = this.resolve(ref)
+    if (r.record !== undefined) return infoFromRecord(r.record)
+    const root = await loadRoot(new BlobFetcher(this.ctx), r.address, this.keyOf(r))
+    return { address: r.address, size: root.size, sha256: root.sha256!, chunks: Math.ceil(root.size / root.chunkSize) }
+  }
+
+  /** Streams a file (or an inclusive byte range of it) from wherever its blobs are. */
+  async get(ref: string, opts: GetOptions = {}): Promise<{ info: FileInfo; stream: Readable }> {
+    this.assertOpen()
+    const r = this.resolve(ref)
+    const fetcher = new BlobFetcher(this.ctx, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.remoteOnly === true ? { remoteOnly: true } : {}),
+    })
+    const root = await loadRoot(fetcher, r.address, this.keyOf(r))
+    const info: FileInfo =
+      r.record !== undefined
+        ? infoFromRecord(r.record)
+        : { address: r.address, size: root.size, sha256: root.sha256!, chunks: Math.ceil(root.size / root.chunkSize) }
+    const range = normalizeRange(opts.range, root.size)
+    const owned = r.record !== undefined
+    const stream = readFile(this.ctx, fetcher, root, {
+      ...(range ? { range } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(owned ? { ownerKey: this.ctx.ownerKey } : {}),
+    })
+    opts.signal?.addEventListener('abort', () => stream.destroy(new ServerError('ABORTED', 'get aborted')), { once: true })
+    return { info, stream }
+  }
+
+  /**
+   * Deletes one of this node's files: drops the catalog entry, then unpins the
+   * blobs no other file of this node uses, here and on every live peer, with a
+   * fresh sequence number (peers keep a tombstone); unpinned blobs are
+   * collected. Only the owner can delete: other nodes' pins are untouched.
+   */
+  async delete(ref: string): Promise<void> {
+    this.assertOpen()
+    const { ctx } = this
+    const r = this.resolve(ref)
+    if (r.record === undefined) throw new ServerError('FORBIDDEN', `file ${r.address} is not this node's; only its owner can delete it`)
+    const released = (await ctx.catalog.remove(r.address)) ?? []
+    const seq = await ctx.catalog.nextSeq(ctx.clock.now())
+    for (const id of released) {
+      ctx.shortBlobs.delete(id)
+      await ctx.store.unpin(id, ctx.id, seq)
+      if (!(await ctx.store.isPinned(id))) await ctx.store.delete(id)
+    }
+    await Promise.all(
+      ctx.membership.livePeers().map(async (peer) => {
+        for (let at = 0; at < released.length; at += MAX_BATCH) {
+          try {
+            await requestPeer(ctx, peer, 'unpin', { blobs: released.slice(at, at + MAX_BATCH), seq }, undefined, { timeoutMs: CONTROL_TIMEOUT_MS })
+          } catch (err) {
+            if (isProgrammerError(err)) throw err
+            ctx.logger.warn({ peer, code: errorCode(err) }, 'peer did not take an unpin; its copies stay until it is back')
+            return
+          }
+        }
+      }),
+    )
+    void this.refreshStats()
+  }
+
+  /** This node's files, with the live copies of their least-replicated blob. */
+  list(): Promise<CatalogEntry[]> {
+    return Promise.resolve().then(() => this.listNow())
+  }
+
+  private listNow(): CatalogEntry[] {
+    this.assertOpen()
+    const { ctx } = this
+    const wanted = Math.min(ctx.replicas, currentPlacement(ctx).size)
+    const entries = ctx.catalog.list().map((rec): CatalogEntry => {
+      let replicas = wanted
+      if (ctx.shortBlobs.size > 0) {
+        for (const id of ctx.catalog.fileBlobs(rec.address) ?? []) {
+          const n = ctx.shortBlobs.get(id)
+          if (n !== undefined) replicas = Math.min(replicas, n)
+        }
+      }
+      return {
+        ...(rec.name !== undefined ? { name: rec.name } : {}),
+        address: rec.address,
+        size: rec.size,
+        sha256: rec.sha256,
+        createdAt: rec.createdAt,
+        replicas,
+      }
+    })
+    return entries
+  }
+
+  /** The capability of a file: `cas1:<address>:<fileKey>`. */
+  share(ref: string): Promise<string> {
+    return Promise.resolve().then(() => {
+      this.assertOpen()
+      const r = this.resolve(ref)
+      return formatCapability({ address: r.address, fileKey: this.keyOf(r) })
+    })
+  }
+
+  /** This node's membership view. */
+  peers(): PeerInfo[] {
+    return this.ctx.membership.members().map((m) => ({
+      id: m.id,
+      addresses: [...m.addresses],
+      state: m.state,
+      lastSeen: new Date(m.lastSeen).toISOString(),
+      capacity: m.capacity,
+      used: m.used,
+    }))
+  }
+
+  /** Identity, peers, storage and replication health. */
+  async status(): Promise<NodeStatus> {
+    this.assertOpen()
+    const s = await this.ctx.store.stat()
+    return {
+      id: this.id,
+      addresses: this.addresses,
+      peers: this.ctx.membership.livePeers().length,
+      blobs: s.count,
+      bytes: s.bytes,
+      capacity: this.capacityOption ?? s.capacity,
+      underReplicated: this.ctx.shortBlobs.size,
+      replicas: this.ctx.replicas,
+    }
+  }
+
+  /** Where every blob of a file lives right now: its holders and how many confirm a copy. */
+  async placement(ref: string): Promise<BlobPlacement[]> {
+    this.assertOpen()
+    const { ctx } = this
+    const r = this.resolve(ref)
+    const fetcher = new BlobFetcher(ctx)
+    const root = await loadRoot(fetcher, r.address, this.keyOf(r))
+    const ids = [r.address]
+    for await (const b of walkBlobs(root, childLoader(fetcher))) ids.push(b.id)
+    const placement = currentPlacement(ctx)
+    const holders = ids.map((id) => placement.holders(id, ctx.replicas))
+    const ask = new Map<string, string[]>()
+    holders.forEach((hs, i) => {
+      for (const h of hs) (ask.get(h) ?? ask.set(h, []).get(h)!).push(ids[i]!)
+    })
+    const have = new Map<string, Set<string>>()
+    await Promise.all(
+      [...ask].map(async ([peer, peerIds]) => {
+        try {
+          const answers = peer === ctx.id ? await Promise.all(peerIds.map((id) => ctx.store.has(id))) : await askHas(ctx, peer, peerIds)
+          have.set(peer, new Set(peerIds.filter((_, i) => answers[i] === true)))
+        } catch (err) {
+          if (isProgrammerError(err)) throw err
+        }
+      }),
+    )
+    return ids.map((blob, i) => {
+      const hs = holders[i]!
+      return { blob, holders: hs, live: hs.filter((h) => have.get(h)?.has(blob) === true).length }
+    })
+  }
+
+  /** Runs a repair pass now (or right after the current one). */
+  async repair(): Promise<RepairReport> {
+    this.assertOpen()
+    return this.repairer.run()
+  }
+
+  private scheduleRepair(delayMs: number): void {
+    if (this.stopped) return
+    const { clock } = this.ctx
+    const periodic = delayMs === this.ctx.timing.repairIntervalMs
+    const fire = (): void => {
+      if (this.stopped) return
+      this.repairer.run().catch((err: unknown) => this.ctx.logger.error({ err }, 'repair pass failed'))
+      if (periodic) this.scheduleRepair(this.ctx.timing.repairIntervalMs)
+    }
+    if (periodic) {
+      this.repairTimer = clock.setTimeout(fire, delayMs)
+    } else {
+      clock.clearTimeout(this.debounceTimer)
+      this.debounceTimer = clock.setTimeout(fire, delayMs)
+    }
+  }
+
+  private async refreshStats(): Promise<void> {
+    try {
+      const s = await this.ctx.store.stat()
+      this.stats.used = s.bytes
+      if (this.capacityOption === undefined) this.stats.capacity = Math.min(s.capacity, UNLIMITED_CAPACITY)
+    } catch (err) {
+      if (isProgrammerError(err)) throw err
+    }
+  }
+
+  private resolve(ref: string): Resolved {
+    const parsed = parseRef(ref)
+    const { catalog } = this.ctx
+    switch (parsed.kind) {
+      case 'capability':
+        return { address: parsed.address, fileKey: parsed.fileKey, record: catalog.get(parsed.address) }
+      case 'address': {
+        const record = catalog.get(parsed.address)
+        if (record === undefined) throw new ServerError('NOT_FOUND', `no file ${parsed.address} in this node's catalog; use its capability`)
+        return { address: parsed.address, fileKey: Buffer.from(record.fileKey, 'hex'), record }
+      }
+      case 'name': {
+        const address = catalog.resolveName(parsed.name)
+        const record = address === undefined ? undefined : catalog.get(address)
+        if (address === undefined || record === undefined) throw new ServerError('NOT_FOUND', `no file named ${JSON.stringify(parsed.name)}`)
+        return { address, fileKey: Buffer.from(record.fileKey, 'hex'), record }
+      }
+    }
+  }
+
+  private keyOf(r: Resolved): Buffer {
+    if (r.fileKey === undefined) throw new ServerError('NOT_FOUND', `no key for file ${r.address}`)
+    return r.fileKey
+  }
+
+  private assertOpen(): void {
+    if (this.stopped) throw new ServerError('CLOSED', 'node is stopped')
+  }
+}
+
+function infoFromRecord(rec: FileRecord): FileInfo {
+  return {
+    address: rec.address,
+    size: rec.size,
+    sha256: rec.sha256,
+    ...(rec.name !== undefined ? { name: rec.name } : {}),
+    createdAt: rec.createdAt,
+    chunks: rec.chunks,
+  }
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto'
+import { deriveFileSecret, encryptChunk, sealChunk } from '@cas/crypto'
+import { chunkStream } from './chunker.js'
+import { PUT_WINDOW } from './constants.js'
+import type { NodeContext } from './context.js'
+import { throwIfAborted } from './errors.js'
+import { encodeManifest, ManifestBuilder } from './manifest.js'
+import { storeAndReplicate } from './replicate.js'
+import { TaskWindow } from './task-window.js'
+
+/** Options of a put. */
+export interface PutOptions {
+  name?: string
+  signal?: AbortSignal
+  /** Called with the plaintext bytes consumed so far after each chunk. */
+  onProgress?: (bytes: number) => void
+}
+
+/** Outcome of a put. */
+export interface PutResult {
+  address: string
+  size: number
+  /** Hex SHA-256 of the plaintext. */
+  sha256: string
+  name?: string
+  /** Fewest distinct holders confirmed for any blob of the file. */
+  replicas: number
+  /** Set when some blob has fewer than the wanted holders; repair finishes later. */
+  warning?: string
+}
+
+/**
+ * Streams a file into the network (DESIGN §5): chunk → seal (convergent
+ * AES-256-CTR) → store locally pinned by this node → send to the chunk's
+ * holders, with at most {@link PUT_WINDOW} chunks in flight so memory stays
+ * flat for any size; then the child manifests and the root, placed the same
+ * way. Resolves once every blob has its holders' confirmations (or as many as
+ * the live network allows).
+ */
+export async function putFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
+  const { signal } = opts
+  const seq = await ctx.catalog.nextSeq(ctx.clock.now())
+  const pins = [{ owner: ctx.id, seq }]
+  const window = new TaskWindow(PUT_WINDOW)
+  const blobIds: Buffer[] = []
+  const short = new Map<string, number>()
+  let minCopies = Number.POSITIVE_INFINITY
+
+  const place = async (id: string, blob: Buffer): Promise<void> => {
+    blobIds.push(Buffer.from(id, 'hex'))
+    await window.run(async () => {
+      const copies = await storeAndReplicate(ctx, id, blob, pins, signal)
+      minCopies = Math.min(minCopies, copies)
+      if (copies < ctx.replicas) short.set(id, copies)
+    })
+  }
+
+  const builder = new ManifestBuilder(ctx.chunkSize, async (json) => {
+    const sealed = sealChunk(ctx.ownerKey, json)
+    await place(sealed.id, sealed.blob)
+    return { id: sealed.id, key: sealed.key.toString('hex') }
+  })
+
+  const fileHash = createHash('sha256')
+  let size = 0
+  let chunks = 0
+  for await (const chunk of chunkStream(source, ctx.chunkSize, signal)) {
+    fileHash.update(chunk)
+    size += chunk.byteLength
+    chunks++
+    const sealed = sealChunk(ctx.ownerKey, chunk)
+    await place(sealed.id, sealed.blob)
+    await builder.add({ id: sealed.id, key: sealed.key.toString('hex'), size: sealed.size })
+    ctx.metrics.bytesPut += sealed.size
+    opts.onProgress?.(size)
+  }
+  throwIfAborted(signal)
+
+  const digest = fileHash.digest()
+  const sha256 = digest.toString('hex')
+  const root = await builder.finish(size, sha256)
+  // The file key and iv come from the owner key and this file's digest: unique per plaintext, so CTR never reuses a counter block.
+  const { key: fileKey, iv } = deriveFileSecret(ctx.ownerKey, digest)
+  const rootBlob = encryptChunk(fileKey, iv, encodeManifest(root))
+  const address = createHash('sha256').update(rootBlob).digest('hex')
+  await place(address, rootBlob)
+  await window.drain()
+
+  await ctx.catalog.add(
+    {
+      address,
+      fileKey: fileKey.toString('hex'),
+      size,
+      sha256,
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      createdAt: new Date(ctx.clock.now()).toISOString(),
+      chunks,
+    },
+    Buffer.concat(blobIds),
+  )
+  for (const [id, copies] of short) ctx.shortBlobs.set(id, copies)
+
+  const replicas = Number.isFinite(minCopies) ? minCopies : 0
+  const result: PutResult = { address, size, sha256, replicas, ...(opts.name !== undefined ? { name: opts.name } : {}) }
+  if (replicas < ctx.replicas) {
+    result.warning = `only ${replicas} of ${ctx.replicas} replicas confirmed for ${short.size} blob(s): too few live nodes; repair will add copies as nodes join`
+    ctx.logger.warn({ address, replicas, wanted: ctx.replicas, shortBlobs: short.size }, 'put under-replicated')
+  }
+  return result
+}

@@ -1,0 +1,185 @@
+import { MAX_BATCH } from './constants.js'
+import type { NodeContext } from './context.js'
+import { errorCode, isProgrammerError } from './errors.js'
+import type { Placement } from './placement.js'
+import { RateLimiter } from './rate-limiter.js'
+import { askHas, currentPlacement, pushBlob } from './replicate.js'
+import { TaskWindow } from './task-window.js'
+
+/** Outcome of one repair pass. */
+export interface RepairReport {
+  /** Local blobs examined. */
+  checked: number
+  /** Copies pushed to holders that lacked them. */
+  pushed: number
+  /** Surplus local copies dropped. */
+  dropped: number
+  /** Blobs with fewer live copies on their holders than wanted (or than live nodes, if fewer). */
+  underReplicated: number
+}
+
+/**
+ * Repair walks every blob this node holds, in batches, against the current
+ * placement view:
+ * - it asks the blob's holders (`has`, batched per peer) who has a copy;
+ * - a holder that lacks it gets it pushed, with the pins this node knows, by
+ *   exactly one pusher: the highest-ranked holder that has it, or, when no
+ *   holder has it, any non-holder with a copy (one pusher per blob);
+ * - a copy here that is no longer needed (this node is not a holder, every
+ *   holder has it, and neither this node's owner nor its catalog needs it)
+ *   is dropped.
+ * Pushes go through a token bucket and a small window so repair never
+ * starves user traffic. Passes never overlap; a request during a pass
+ * schedules one more pass.
+ */
+export class Repairer {
+  private running: Promise<RepairReport> | undefined
+  private again = false
+  private readonly limiter: RateLimiter
+  private readonly inFlight = new Set<string>()
+  private readonly abort = new AbortController()
+
+  constructor(private readonly ctx: NodeContext) {
+    this.limiter = new RateLimiter(ctx.timing.repairBytesPerSecond, ctx.clock)
+  }
+
+  /** Runs a pass now, or one more after the current one; resolves with the pass that covers this request. */
+  async run(): Promise<RepairReport> {
+    if (this.running !== undefined) {
+      this.again = true
+      return this.running
+    }
+    this.running = (async () => {
+      let report: RepairReport
+      do {
+        this.again = false
+        report = await this.pass()
+      } while (this.again && !this.abort.signal.aborted)
+      return report
+    })().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  /** Stops pushes in progress and waits for the current pass to end. */
+  async stop(): Promise<void> {
+    this.abort.abort()
+    await this.running?.catch(() => {})
+  }
+
+  private async pass(): Promise<RepairReport> {
+    const { ctx } = this
+    const placement = currentPlacement(ctx)
+    const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0 }
+    const short = new Map<string, number>()
+    let batch: string[] = []
+    for await (const id of ctx.store.list()) {
+      if (this.abort.signal.aborted) break
+      batch.push(id)
+      if (batch.length >= MAX_BATCH) {
+        await this.repairBatch(batch, placement, report, short)
+        batch = []
+      }
+    }
+    if (batch.length > 0 && !this.abort.signal.aborted) await this.repairBatch(batch, placement, report, short)
+    ctx.shortBlobs.clear()
+    for (const [id, n] of short) ctx.shortBlobs.set(id, n)
+    report.underReplicated = short.size
+    ctx.metrics.repairPasses++
+    ctx.metrics.repairQueue = 0
+    ctx.events.emit('repair', report)
+    ctx.logger.debug({ ...report }, 'repair pass done')
+    return report
+  }
+
+  private async repairBatch(ids: string[], placement: Placement, report: RepairReport, short: Map<string, number>): Promise<void> {
+    const { ctx } = this
+    report.checked += ids.length
+    const wanted = Math.min(ctx.replicas, placement.size)
+    const ranks = new Map<string, string[]>()
+    const ask = new Map<string, string[]>()
+    for (const id of ids) {
+      const holders = placement.holders(id, ctx.replicas)
+      ranks.set(id, holders)
+      for (const h of holders) if (h !== ctx.id) (ask.get(h) ?? ask.set(h, []).get(h)!).push(id)
+    }
+    // have.get(peer) = set of ids it holds; unreachable peers are absent.
+    const have = new Map<string, Set<string>>()
+    await Promise.all(
+      [...ask].map(async ([peer, peerIds]) => {
+        try {
+          const answers = await askHas(ctx, peer, peerIds, this.abort.signal)
+          have.set(peer, new Set(peerIds.filter((_, i) => answers[i] === true)))
+        } catch (err) {
+          if (isProgrammerError(err)) throw err
+          ctx.logger.debug({ peer, code: errorCode(err) }, 'holder unreachable during repair')
+        }
+      }),
+    )
+
+    const pushes: { id: string; to: string }[] = []
+    for (const id of ids) {
+      const holders = ranks.get(id)!
+      const selfHolder = holders.includes(ctx.id)
+      const holding = holders.filter((h) => h === ctx.id || have.get(h)?.has(id) === true)
+      const missing = holders.filter((h) => h !== ctx.id && have.get(h)?.has(id) === false)
+      const copies = holding.length
+      // Who pushes: the first holder (in rank order) that has it; a non-holder only when no holder does.
+      const pusher = selfHolder ? holding[0] === ctx.id : holding.length === 0
+      if (missing.length > 0 && pusher) for (const to of missing) pushes.push({ id, to })
+      if (copies < wanted) short.set(id, copies)
+      if (!selfHolder && copies === holders.length && holders.length >= wanted && (await this.droppable(id))) {
+        await ctx.store.delete(id)
+        report.dropped++
+        ctx.metrics.repairDropped++
+      }
+    }
+    ctx.metrics.repairQueue = pushes.length
+    const window = new TaskWindow(ctx.timing.repairConcurrency)
+    for (const p of pushes) {
+      if (this.abort.signal.aborted) break
+      await window.run(async () => {
+        if (await this.push(p.id, p.to)) {
+          report.pushed++
+          ctx.metrics.repairPushed++
+          const left = short.get(p.id)
+          if (left !== undefined) {
+            if (left + 1 >= wanted) short.delete(p.id)
+            else short.set(p.id, left + 1)
+          }
+        }
+        ctx.metrics.repairQueue = Math.max(0, ctx.metrics.repairQueue - 1)
+      })
+    }
+    await window.drain()
+  }
+
+  private async droppable(id: string): Promise<boolean> {
+    const { ctx } = this
+    if (ctx.catalog.isReferenced(id)) return false
+    const pins = await ctx.store.pins(id)
+    return !pins.some((p) => p.owner === ctx.id)
+  }
+
+  private async push(id: string, to: string): Promise<boolean> {
+    const { ctx } = this
+    const key = `${id}:${to}`
+    if (this.inFlight.has(key)) return false
+    this.inFlight.add(key)
+    try {
+      const blob = await ctx.store.get(id)
+      await this.limiter.take(blob.byteLength, this.abort.signal)
+      const pins = await ctx.store.pins(id)
+      await pushBlob(ctx, to, id, blob, pins, this.abort.signal)
+      ctx.logger.debug({ blob: id, to }, 'repair pushed a copy')
+      return true
+    } catch (err) {
+      if (isProgrammerError(err)) throw err
+      ctx.logger.debug({ blob: id, to, code: errorCode(err) }, 'repair push failed')
+      return false
+    } finally {
+      this.inFlight.delete(key)
+    }
+  }
+}

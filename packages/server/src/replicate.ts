@@ -1,0 +1,100 @@
+import { CONTROL_TIMEOUT_MS, MAX_BATCH, TRANSFER_TIMEOUT_MS } from './constants.js'
+import type { Pin, Reply } from './components.js'
+import type { NodeContext } from './context.js'
+import { errorCode, isProgrammerError, ServerError } from './errors.js'
+import { Placement } from './placement.js'
+
+/** The current placement view: this node and every peer not dead, minus full ones. */
+export function currentPlacement(ctx: NodeContext): Placement {
+  return new Placement(ctx.membership.placementMembers())
+}
+
+/**
+ * Sends a request to a peer, dialling it first through the addresses its
+ * membership record advertises when there is no connection yet.
+ */
+export async function requestPeer(
+  ctx: NodeContext,
+  peer: string,
+  type: string,
+  header: object,
+  body: Buffer | undefined,
+  opts: { signal?: AbortSignal; timeoutMs?: number },
+): Promise<Reply> {
+  if (!ctx.host.isConnected(peer)) await dialPeer(ctx, peer, opts.signal)
+  return ctx.host.request(peer, type, header, body, opts)
+}
+
+/** Connects to a peer by the addresses in its membership record, first that answers wins. */
+export async function dialPeer(ctx: NodeContext, peer: string, signal?: AbortSignal): Promise<void> {
+  const addresses = ctx.membership.get(peer)?.addresses ?? []
+  let last: unknown
+  for (const addr of addresses) {
+    try {
+      await ctx.host.connect(addr, { expectedId: peer, ...(signal ? { signal } : {}) })
+      return
+    } catch (err) {
+      if (isProgrammerError(err)) throw err
+      last = err
+    }
+  }
+  throw new ServerError('UNAVAILABLE', `cannot reach peer ${peer}`, { cause: last })
+}
+
+/** Sends one blob with its pins to a peer; resolves when the peer has stored it. */
+export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<void> {
+  await requestPeer(ctx, peer, 'put-blob', { blob: id, pins }, blob, { timeoutMs: TRANSFER_TIMEOUT_MS, ...(signal ? { signal } : {}) })
+  ctx.metrics.bytesReplicated += blob.byteLength
+}
+
+/**
+ * Stores a blob locally, pinned, and on its holders. Holders come from the
+ * rendezvous ranking over the current view; a holder that fails is replaced
+ * by the next-ranked candidate. Returns how many distinct holders confirmed a
+ * copy (this node counts when it is one of them).
+ */
+export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
+  await ctx.store.put(id, blob, { pins, ...(signal ? { signal } : {}) })
+
+  const ranked = currentPlacement(ctx).rank(id)
+  const holders = ranked.slice(0, ctx.replicas)
+  let confirmed = holders.includes(ctx.id) ? 1 : 0
+  const spare = ranked.slice(ctx.replicas).filter((p) => p !== ctx.id)
+
+  const attempt = async (first: string): Promise<boolean> => {
+    // Try the holder, then spares in rank order until one takes the blob.
+    for (let peer: string | undefined = first; peer !== undefined; peer = spare.shift()) {
+      try {
+        await pushBlob(ctx, peer, id, blob, pins, signal)
+        return true
+      } catch (err) {
+        if (isProgrammerError(err)) throw err
+        if (signal?.aborted) throw err
+        ctx.logger.debug({ peer, blob: id, code: errorCode(err), err }, 'holder did not take blob; trying the next candidate')
+      }
+    }
+    return false
+  }
+  const results = await Promise.all(holders.filter((p) => p !== ctx.id).map(attempt))
+  confirmed += results.filter(Boolean).length
+  return confirmed
+}
+
+/**
+ * Asks a peer which of `ids` it holds, in batches of the wire limit. Rejects if
+ * the peer cannot be reached.
+ */
+export async function askHas(ctx: NodeContext, peer: string, ids: string[], signal?: AbortSignal): Promise<boolean[]> {
+  const out: boolean[] = []
+  for (let at = 0; at < ids.length; at += MAX_BATCH) {
+    const batch = ids.slice(at, at + MAX_BATCH)
+    const reply = await requestPeer(ctx, peer, 'has', { blobs: batch }, undefined, {
+      timeoutMs: CONTROL_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+    })
+    const have: unknown = (reply.header as { have?: unknown }).have
+    if (!Array.isArray(have) || have.length !== batch.length) throw new ServerError('UNAVAILABLE', `malformed has reply from ${peer}`)
+    for (const h of have) out.push(h === true)
+  }
+  return out
+}

@@ -1,0 +1,95 @@
+import type { Pin } from './components.js'
+import type { NodeContext } from './context.js'
+import { ServerError } from './errors.js'
+import { isHex64 } from './ids.js'
+import type { PeerRecord } from './membership.js'
+
+/*
+ * Handlers for the requests other nodes send (wire types of @cas/p2p; headers
+ * arrive schema-checked, ids are re-checked here because they become paths).
+ * Errors thrown here go back to the caller as error replies with their code.
+ */
+
+function blobId(value: unknown): string {
+  if (typeof value !== 'string' || !isHex64(value)) throw new ServerError('INVALID_ARGUMENT', 'blob id must be 64 lowercase hex characters')
+  return value
+}
+
+function blobIds(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new ServerError('INVALID_ARGUMENT', 'blobs must be an array')
+  return value.map(blobId)
+}
+
+function pinList(value: unknown): Pin[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) throw new ServerError('INVALID_ARGUMENT', 'pins must be an array')
+  return value.map((p: unknown) => {
+    const { owner, seq } = (p ?? {}) as { owner?: unknown; seq?: unknown }
+    if (typeof owner !== 'string' || !isHex64(owner) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new ServerError('INVALID_ARGUMENT', 'pin must be {owner: hex64, seq: int}')
+    }
+    return { owner, seq }
+  })
+}
+
+/** Registers the node's request and message handlers on its host. */
+export function registerHandlers(ctx: NodeContext): void {
+  const { host, store, membership, metrics } = ctx
+
+  host.handle('ping', () => Promise.resolve({ header: {} }))
+
+  host.handle('put-blob', async ({ header, body }) => {
+    const id = blobId(header.blob)
+    const pins = pinList(header.pins)
+    if (body === undefined) throw new ServerError('INVALID_ARGUMENT', 'put-blob without a body')
+    // The store re-hashes the bytes and refuses them (CORRUPT) unless they match the id.
+    const { stored, pinned } = await store.put(id, body, { pins })
+    // Every pin was older than its owner's delete: this is deleted data coming back; do not keep it.
+    if (pins.length > 0 && pinned?.every((ok) => !ok) === true && !(await store.isPinned(id))) {
+      if (stored) await store.delete(id)
+      throw new ServerError('FORBIDDEN', `blob ${id} was deleted by its owner`)
+    }
+    metrics.blobsReceived++
+    return { header: { stored } }
+  })
+
+  host.handle('get-blob', async ({ header }) => {
+    const id = blobId(header.blob)
+    const offset = typeof header.offset === 'number' ? header.offset : undefined
+    const length = typeof header.length === 'number' ? header.length : undefined
+    const body = await store.get(id, offset === undefined ? undefined : { offset, ...(length === undefined ? {} : { length }) })
+    metrics.blobsServed++
+    return { header: {}, body }
+  })
+
+  host.handle('has', async ({ header }) => {
+    const ids = blobIds(header.blobs)
+    return { header: { have: await Promise.all(ids.map((id) => store.has(id))) } }
+  })
+
+  // The owner of a pin is always the authenticated peer: nobody can pin or unpin for another node.
+  host.handle('pin', async ({ peer, header }) => {
+    const ids = blobIds(header.blobs)
+    const seq = Number(header.seq)
+    return { header: { ok: await Promise.all(ids.map((id) => store.pin(id, peer, seq))) } }
+  })
+
+  host.handle('unpin', async ({ peer, header }) => {
+    const ids = blobIds(header.blobs)
+    const seq = Number(header.seq)
+    const ok: boolean[] = []
+    for (const id of ids) {
+      ok.push(await store.unpin(id, peer, seq))
+      // Collect at once: a blob nobody pins any more is garbage.
+      if (!(await store.isPinned(id)) && !ctx.catalog.isReferenced(id)) await store.delete(id)
+    }
+    return { header: { ok } }
+  })
+
+  host.onMessage('gossip', ({ peer, header }) => {
+    metrics.gossipReceived++
+    membership.observe({ id: peer })
+    const peers: unknown = header.peers
+    if (Array.isArray(peers)) membership.merge(peers as PeerRecord[])
+  })
+}

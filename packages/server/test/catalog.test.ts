@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Catalog, type FileRecord } from '../src/catalog.js'
+
+const h = (c: string): string => c.repeat(64)
+const ids = (...xs: string[]): Buffer => Buffer.concat(xs.map((x) => Buffer.from(h(x), 'hex')))
+
+describe('Catalog', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cas-catalog-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const rec = (address: string, name?: string): FileRecord => ({
+    address: h(address),
+    fileKey: h('f'),
+    size: 3,
+    sha256: h('e'),
+    createdAt: new Date(0).toISOString(),
+    chunks: 1,
+    ...(name ? { name } : {}),
+  })
+
+  it('keeps files across reopen, resolves names and moves a reused name', async () => {
+    let cat = Catalog.open(dir)
+    expect(await cat.add(rec('a', 'one'), ids('a', '1'))).toBe(true)
+    expect(await cat.add(rec('a', 'uno'), ids('a', '1'))).toBe(false)
+    expect(await cat.add(rec('b', 'one'), ids('b', '2'))).toBe(true)
+    await cat.close()
+    cat = Catalog.open(dir)
+    expect(cat.resolveName('one')).toBe(h('b'))
+    expect(cat.resolveName('uno')).toBe(h('a'))
+    expect(cat.get(h('a'))!.name).toBe('uno')
+    expect(cat.list().map((r) => r.address)).toEqual([h('a'), h('b')])
+    expect(cat.fileBlobs(h('b'))).toEqual([h('b'), h('2')])
+    await cat.close()
+  })
+
+  it('releases a blob only when no file uses it any more', async () => {
+    const cat = Catalog.open(dir)
+    await cat.add(rec('a'), ids('a', '1', '2'))
+    await cat.add(rec('b'), ids('b', '2', '3'))
+    expect((await cat.remove(h('a')))!.sort()).toEqual([h('1'), h('a')])
+    expect(cat.isReferenced(h('2'))).toBe(true)
+    expect((await cat.remove(h('b')))!.sort()).toEqual([h('2'), h('3'), h('b')])
+    expect(await cat.remove(h('b'))).toBeUndefined()
+    expect(cat.count()).toBe(0)
+    await cat.close()
+  })
+
+  it('hands out strictly increasing sequence numbers', async () => {
+    const cat = Catalog.open(dir)
+    const a = await cat.nextSeq(1000)
+    const b = await cat.nextSeq(1000)
+    const c = await cat.nextSeq(5000)
+    expect(b).toBe(a + 1)
+    expect(c).toBe(5000)
+    await cat.close()
+  })
+})
