@@ -25,6 +25,7 @@ export interface RepairReport {
  * - a holder that lacks it gets it pushed, with the pins this node knows, by
  *   exactly one pusher: the highest-ranked holder that has it, or, when no
  *   holder has it, any non-holder with a copy (one pusher per blob);
+ * - a blob nobody pins any more is collected;
  * - a copy here that is no longer needed (this node is not a holder, every
  *   holder has it, and neither this node's owner nor its catalog needs it)
  *   is dropped.
@@ -93,9 +94,15 @@ export class Repairer {
     return report
   }
 
-  private async repairBatch(ids: string[], placement: Placement, report: RepairReport, short: Map<string, number>): Promise<void> {
+  private async repairBatch(all: string[], placement: Placement, report: RepairReport, short: Map<string, number>): Promise<void> {
     const { ctx } = this
-    report.checked += ids.length
+    report.checked += all.length
+    // Collection: a blob nobody pins (its owners deleted it) is garbage, unless a file of this node still uses it.
+    const ids: string[] = []
+    for (const id of all) {
+      if ((await ctx.store.isPinned(id)) || ctx.catalog.isReferenced(id)) ids.push(id)
+      else if (await ctx.store.delete(id)) report.dropped++
+    }
     const wanted = Math.min(ctx.replicas, placement.size)
     const ranks = new Map<string, string[]>()
     const ask = new Map<string, string[]>()
@@ -168,9 +175,11 @@ export class Repairer {
     if (this.inFlight.has(key)) return false
     this.inFlight.add(key)
     try {
+      const pins = await ctx.store.pins(id)
+      // Unpinned here means deleted by its owner (or never pinned): nothing to spread.
+      if (pins.length === 0) return false
       const blob = await ctx.store.get(id)
       await this.limiter.take(blob.byteLength, this.abort.signal)
-      const pins = await ctx.store.pins(id)
       await pushBlob(ctx, to, id, blob, pins, this.abort.signal)
       ctx.logger.debug({ blob: id, to }, 'repair pushed a copy')
       return true

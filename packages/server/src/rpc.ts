@@ -42,10 +42,12 @@ export function registerHandlers(ctx: NodeContext): void {
     const id = blobId(header.blob)
     const pins = pinList(header.pins)
     if (body === undefined) throw new ServerError('INVALID_ARGUMENT', 'put-blob without a body')
+    // A blob nobody pins would be collected at once: refuse it rather than store garbage.
+    if (pins.length === 0) throw new ServerError('FORBIDDEN', `blob ${id} comes without pins`)
     // The store re-hashes the bytes and refuses them (CORRUPT) unless they match the id.
     const { stored, pinned } = await store.put(id, body, { pins })
     // Every pin was older than its owner's delete: this is deleted data coming back; do not keep it.
-    if (pins.length > 0 && pinned?.every((ok) => !ok) === true && !(await store.isPinned(id))) {
+    if (pinned?.every((ok) => !ok) === true && !(await store.isPinned(id))) {
       if (stored) await store.delete(id)
       throw new ServerError('FORBIDDEN', `blob ${id} was deleted by its owner`)
     }

@@ -1,0 +1,153 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FakeCluster, eventually, holdersOf, readAll } from './support/cluster.js'
+
+const CHUNK = 64 * 1024
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
+
+describe('CasNode on an in-process network', () => {
+  let cluster: FakeCluster
+  beforeEach(() => {
+    cluster = new FakeCluster()
+  })
+  afterEach(async () => {
+    await cluster.close()
+  })
+
+  async function network(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) await cluster.add({ chunkSize: CHUNK })
+    const ok = await eventually(() => cluster.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === n - 1))
+    expect(ok).toBe(true)
+  }
+
+  it('puts a file on one node and gets it everywhere by capability, each blob on 3 nodes', async () => {
+    await network(5)
+    const data = randomBytes(CHUNK * 10 + 123)
+    const [a, ...others] = cluster.nodes
+    const put = await a!.node.put(Readable.from([data]), { name: 'report.bin' })
+    expect(put).toMatchObject({ size: data.length, sha256: sha(data), name: 'report.bin', replicas: 3 })
+    expect(put.warning).toBeUndefined()
+    const cap = await a!.node.share('report.bin')
+    expect(cap).toBe(await a!.node.share(put.address))
+    for (const t of others) {
+      const { info, stream } = await t.node.get(cap)
+      expect(info.size).toBe(data.length)
+      expect((await readAll(stream)).equals(data)).toBe(true)
+    }
+    const placement = await a!.node.placement(put.address)
+    expect(placement).toHaveLength(12)
+    for (const p of placement) {
+      expect(p.live).toBe(3)
+      expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
+      // The putting node keeps its own copy of everything.
+      expect(await a!.store.has(p.blob)).toBe(true)
+    }
+    expect(await a!.node.list()).toEqual([expect.objectContaining({ name: 'report.bin', address: put.address, replicas: 3 })])
+    // Same bytes, same address.
+    expect((await a!.node.put(Readable.from([data]))).address).toBe(put.address)
+    // Address without key on another node: not its file.
+    await expect(others[0]!.node.get(put.address)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('serves byte ranges fetching only the chunks they cover', async () => {
+    await network(4)
+    const data = randomBytes(CHUNK * 6)
+    const [a, b] = cluster.nodes
+    const put = await a!.node.put(Readable.from([data]))
+    const cap = await a!.node.share(put.address)
+    const before = b!.node.metrics.blobsFetched
+    const { stream } = await b!.node.get(cap, { range: { start: CHUNK + 10, end: CHUNK * 2 + 5 } })
+    expect((await readAll(stream)).equals(data.subarray(CHUNK + 10, CHUNK * 2 + 6))).toBe(true)
+    // Root + two chunks at most (some may be local).
+    expect(b!.node.metrics.blobsFetched - before).toBeLessThanOrEqual(3)
+    const own = await a!.node.get(put.address, { range: { start: 5, end: 10 ** 9 } })
+    expect((await readAll(own.stream)).equals(data.subarray(5))).toBe(true)
+    await expect(a!.node.get(put.address, { range: { start: data.length, end: data.length + 1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+  })
+
+  it('drops and reports a holder that serves corrupted bytes, reading from another', async () => {
+    await network(5)
+    const data = randomBytes(CHUNK * 8)
+    const [a, b, ...rest] = cluster.nodes
+    const put = await a!.node.put(Readable.from([data]))
+    const liar = rest[0]!
+    ;(liar.host as import('./support/fake-network.js').FakeHost).tamper = (type, body) => {
+      if (type !== 'get-blob' || body === undefined) return body
+      const bad = Buffer.from(body)
+      bad[bad.length - 1]! ^= 1
+      return bad
+    }
+    const reports: { peer: string }[] = []
+    b!.node.on('corrupt', (r) => reports.push(r))
+    const { stream } = await b!.node.get(await a!.node.share(put.address), { remoteOnly: true })
+    expect((await readAll(stream)).equals(data)).toBe(true)
+    expect(reports.length).toBeGreaterThan(0)
+    expect(new Set(reports.map((r) => r.peer))).toEqual(new Set([liar.node.id]))
+    expect(b!.node.metrics.corruptBlobs).toBe(reports.length)
+  })
+
+  it('succeeds with a warning and the real count when there are too few nodes', async () => {
+    await network(2)
+    const data = randomBytes(CHUNK * 2)
+    const put = await cluster.nodes[0]!.node.put(Readable.from([data]))
+    expect(put.replicas).toBe(2)
+    expect(put.warning).toMatch(/only 2 of 3/)
+    expect(await cluster.nodes[0]!.node.list()).toEqual([expect.objectContaining({ replicas: 2 })])
+    // A third node joins: repair brings every blob to three copies.
+    await cluster.add({ chunkSize: CHUNK })
+    const blobs = (await cluster.nodes[0]!.node.placement(put.address)).map((p) => p.blob)
+    expect(await eventually(async () => (await Promise.all(blobs.map((b) => holdersOf(cluster.nodes, b)))).every((n) => n === 3))).toBe(true)
+  })
+
+  it('deletes: owner unpins everywhere and copies are collected; nobody else can unpin', async () => {
+    await network(4)
+    const [a, b] = cluster.nodes
+    const keep = randomBytes(CHUNK * 3)
+    const gone = Buffer.concat([keep.subarray(0, CHUNK), randomBytes(CHUNK * 2)])
+    const kept = await a!.node.put(Readable.from([keep]), { name: 'keep' })
+    const del = await a!.node.put(Readable.from([gone]), { name: 'gone' })
+    const delBlobs = (await a!.node.placement(del.address)).map((p) => p.blob)
+    const keptBlobs = (await a!.node.placement(kept.address)).map((p) => p.blob)
+
+    // Another node cannot remove a's pins: its unpin only touches its own.
+    await expect(b!.node.delete(await a!.node.share('gone'))).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await b!.host.request(cluster.nodes[2]!.node.id, 'unpin', { blobs: delBlobs, seq: Date.now() * 2 })
+    for (const id of delBlobs) expect(await holdersOf(cluster.nodes, id)).toBeGreaterThanOrEqual(3)
+
+    await a!.node.delete('gone')
+    await expect(a!.node.get('gone')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    const shared = delBlobs.filter((id) => keptBlobs.includes(id))
+    expect(shared).toHaveLength(1) // the common first chunk
+    for (const id of delBlobs) {
+      if (shared.includes(id)) expect(await holdersOf(cluster.nodes, id)).toBeGreaterThanOrEqual(3)
+      else {
+        expect(await holdersOf(cluster.nodes, id)).toBe(0)
+      }
+    }
+    const { stream } = await b!.node.get(await a!.node.share('keep'))
+    expect((await readAll(stream)).equals(keep)).toBe(true)
+  })
+
+  it('repairs after a holder dies: every blob back on 3 live nodes, surplus dropped later', async () => {
+    await network(5)
+    const [a] = cluster.nodes
+    const data = randomBytes(CHUNK * 12)
+    const put = await a!.node.put(Readable.from([data]))
+    const blobs = (await a!.node.placement(put.address)).map((p) => p.blob)
+    const victim = cluster.nodes.find((t) => t !== a && blobs.some(() => true))!
+    await victim.node.stop()
+    const alive = cluster.nodes.filter((t) => t !== victim)
+    const ok = await eventually(async () => {
+      for (const id of blobs) {
+        const p = await a!.node.placement(put.address)
+        if (!p.every((x) => x.live === 3 && !x.holders.includes(victim.node.id))) return false
+        void id
+      }
+      return true
+    }, 30_000)
+    expect(ok).toBe(true)
+    for (const id of blobs) expect(await holdersOf(alive, id)).toBeGreaterThanOrEqual(3)
+    expect(await eventually(async () => (await a!.node.status()).underReplicated === 0)).toBe(true)
+  })
+})

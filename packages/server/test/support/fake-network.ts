@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events'
+import type { HelloLike, HostLike, IncomingMessage, IncomingRequest, PeerConnectionLike, Reply } from '../../src/components.js'
+
+type Handler = (req: IncomingRequest) => Promise<{ header?: object; body?: Buffer } | void>
+
+class FakeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * An in-process stand-in for @cas/p2p: hosts find each other by address,
+ * connections need the same network key, requests call the other host's
+ * handler directly (bodies copied, as a wire would).
+ */
+export class FakeNetwork {
+  readonly hosts = new Map<string, FakeHost>()
+  private next = 0
+
+  createHost(id: string, networkKey: string, hello: () => HelloLike): FakeHost {
+    const addr = `fake:${this.next++}`
+    const host = new FakeHost(this, id, addr, networkKey, hello)
+    this.hosts.set(addr, host)
+    return host
+  }
+
+  byId(id: string): FakeHost | undefined {
+    for (const h of this.hosts.values()) if (h.id === id && !h.closed) return h
+    return undefined
+  }
+}
+
+export class FakeHost extends EventEmitter implements HostLike {
+  readonly addresses: string[]
+  closed = false
+  readonly handlers = new Map<string, Handler>()
+  readonly messageHandlers = new Map<string, (msg: IncomingMessage) => void>()
+  readonly connected = new Set<string>()
+  /** Test hook: rewrite outgoing reply bodies of this host (a lying holder). */
+  tamper: ((type: string, body: Buffer | undefined) => Buffer | undefined) | undefined
+
+  constructor(
+    private readonly net: FakeNetwork,
+    readonly id: string,
+    addr: string,
+    readonly networkKey: string,
+    readonly hello: () => HelloLike,
+  ) {
+    super()
+    this.addresses = [addr]
+  }
+
+  handle(type: string, handler: Handler): void {
+    this.handlers.set(type, handler)
+  }
+
+  onMessage(type: string, handler: (msg: IncomingMessage) => void): void {
+    this.messageHandlers.set(type, handler)
+  }
+
+  connect(addr: string, opts?: { expectedId?: string }): Promise<PeerConnectionLike> {
+    if (this.closed) return Promise.reject(new FakeError('CLOSED', 'host closed'))
+    const other = this.net.hosts.get(addr)
+    if (other === undefined || other.closed) return Promise.reject(new FakeError('UNREACHABLE', `nothing at ${addr}`))
+    if (other.networkKey !== this.networkKey) return Promise.reject(new FakeError('HANDSHAKE_FAILED', 'network key mismatch'))
+    if (opts?.expectedId !== undefined && opts.expectedId !== other.id) return Promise.reject(new FakeError('UNEXPECTED_PEER', 'wrong peer'))
+    const fresh = !this.connected.has(other.id)
+    this.connected.add(other.id)
+    other.connected.add(this.id)
+    if (fresh) {
+      other.emit('peer:connect', { peerId: this.id, hello: this.hello(), remoteAddress: this.addresses[0]! })
+      this.emit('peer:connect', { peerId: other.id, hello: other.hello(), remoteAddress: addr })
+    }
+    return Promise.resolve({ peerId: other.id, hello: other.hello(), remoteAddress: addr })
+  }
+
+  private peer(id: string): FakeHost {
+    const other = this.net.byId(id)
+    if (this.closed) throw new FakeError('CLOSED', 'host closed')
+    if (other === undefined || !this.connected.has(id)) {
+      this.connected.delete(id)
+      throw new FakeError('CLOSED', `not connected to ${id}`)
+    }
+    return other
+  }
+
+  async request(peer: string, type: string, header: object, body?: Buffer): Promise<Reply> {
+    const other = this.peer(peer)
+    const handler = other.handlers.get(type)
+    if (handler === undefined) throw new FakeError('PROTOCOL', `no handler for ${type}`)
+    await new Promise((r) => setImmediate(r))
+    try {
+      const reply = await handler({
+        peer: this.id,
+        header: { ...header } as Record<string, unknown>,
+        ...(body ? { body: Buffer.from(body) } : {}),
+        signal: new AbortController().signal,
+      })
+      if (other.closed) throw new FakeError('CLOSED', 'peer went away')
+      const out = other.tamper ? other.tamper(type, reply?.body) : reply?.body
+      return { header: (reply?.header ?? {}) as Record<string, unknown>, ...(out ? { body: Buffer.from(out) } : {}) }
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      throw new FakeError(typeof code === 'string' ? code : 'REMOTE', (err as Error).message)
+    }
+  }
+
+  async send(peer: string, type: string, header: object): Promise<void> {
+    const other = this.peer(peer)
+    await new Promise((r) => setImmediate(r))
+    other.messageHandlers.get(type)?.({ peer: this.id, header: JSON.parse(JSON.stringify(header)) as Record<string, unknown> })
+  }
+
+  isConnected(peer: string): boolean {
+    return this.connected.has(peer) && this.net.byId(peer) !== undefined
+  }
+
+  close(): Promise<void> {
+    this.closed = true
+    return Promise.resolve()
+  }
+}
