@@ -290,7 +290,16 @@ export class BlobStore {
       await ensureDir(dir, this.#blobsDir)
       this.#knownDirs.add(dir)
     }
-    await rename(tmp, blobPath(this.#blobsDir, id))
+    try {
+      await rename(tmp, blobPath(this.#blobsDir, id))
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err
+      // The fan-out directory was removed behind our back: recreate it once.
+      this.#knownDirs.delete(dir)
+      await ensureDir(dir, this.#blobsDir)
+      this.#knownDirs.add(dir)
+      await rename(tmp, blobPath(this.#blobsDir, id))
+    }
     this.#count += 1
     this.#bytes += size
     await syncDir(dir)

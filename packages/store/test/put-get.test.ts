@@ -53,6 +53,17 @@ describe('put', () => {
     expect((await store.get(big.id)).equals(big.bytes)).toBe(true)
   })
 
+  test('recreates a fan-out directory removed behind its back', async () => {
+    const store = await tempStore()
+    const { id, bytes } = blob('phoenix')
+    await store.put(id, bytes)
+    await store.delete(id)
+    const { rm } = await import('node:fs/promises')
+    await rm(join(store.root, 'blobs', id.slice(0, 2)), { recursive: true })
+    expect(await store.put(id, bytes)).toEqual({ stored: true, size: bytes.length })
+    expect((await store.get(id)).equals(bytes)).toBe(true)
+  })
+
   test('stores the empty blob', async () => {
     const store = await tempStore()
     const empty = blob('')
