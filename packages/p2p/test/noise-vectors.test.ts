@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { checkVectorFile, type NoiseVector } from './support/noise-vectors.js'
+
+const FIXTURE = new URL('./fixtures/noise-cacophony-xx.json', import.meta.url)
+
+function load(path: string | URL): { vectors: NoiseVector[] } {
+  return JSON.parse(readFileSync(path, 'utf8')) as { vectors: NoiseVector[] }
+}
+
+describe('Noise test vectors (cacophony)', () => {
+  test('every vector passes byte for byte', () => {
+    const report = checkVectorFile(load(FIXTURE))
+    expect(report.mismatches).toEqual([])
+    expect(report.skipped).toEqual([])
+    expect(report.checked).toBe(12)
+  })
+
+  const extra = process.env.NOISE_VECTORS
+  test.runIf(extra !== undefined && extra !== '')(`vectors from NOISE_VECTORS (${extra ?? 'unset'})`, () => {
+    const report = checkVectorFile(load(extra!))
+    expect(report.mismatches).toEqual([])
+    expect(report.checked).toBeGreaterThan(0)
+  })
+
+  test('a wrong byte anywhere in a vector is detected', () => {
+    const doc = load(FIXTURE)
+    const fields = ['ciphertext', 'payload'] as const
+    // Flip one byte in each message of every vector (both fields), one at a time.
+    let flips = 0
+    for (let vi = 0; vi < doc.vectors.length; vi++) {
+      for (let mi = 0; mi < doc.vectors[vi]!.messages.length; mi++) {
+        for (const field of fields) {
+          // Only the altered vector is checked: the others are known good and would just cost time.
+          const copy = { vectors: [structuredClone(doc.vectors[vi]!)] }
+          const message = copy.vectors[0]!.messages[mi]!
+          const bytes = Buffer.from(message[field], 'hex')
+          if (bytes.length === 0) continue
+          const at = (vi * 7 + mi * 13) % bytes.length
+          bytes[at]! ^= 0x01
+          message[field] = bytes.toString('hex')
+          expect(checkVectorFile(copy).mismatches.length, `${field} of vector ${vi} message ${mi}`).toBeGreaterThan(0)
+          flips++
+        }
+      }
+    }
+    expect(flips).toBeGreaterThan(100)
+  })
+
+  test('a wrong handshake hash, prologue or key is detected', () => {
+    for (const field of ['handshake_hash', 'init_prologue', 'resp_static', 'init_ephemeral'] as const) {
+      const copy = structuredClone(load(FIXTURE))
+      const v = copy.vectors[1]!
+      const bytes = Buffer.from(v[field]!, 'hex')
+      bytes[0]! ^= 0x80
+      v[field] = bytes.toString('hex')
+      expect(checkVectorFile(copy).mismatches.length, field).toBeGreaterThan(0)
+    }
+  })
+
+  test('a psk vector with a different psk fails', () => {
+    const copy = structuredClone(load(FIXTURE))
+    const v = copy.vectors.find((x) => x.protocol_name === 'Noise_XXpsk3_25519_AESGCM_SHA256')!
+    v.resp_psks = ['00'.repeat(32)]
+    copy.vectors = [v]
+    expect(checkVectorFile(copy).mismatches.length).toBeGreaterThan(0)
+  })
+})
