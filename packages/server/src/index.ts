@@ -5,6 +5,7 @@
  * get, repair, owner-only delete and the per-node catalog (DESIGN §5).
  */
 export { CasNode } from './node.js'
+export { createNode, PROTOCOL_VERSION, type NodeOptions } from './create-node.js'
 export type { NodeComponents, CatalogEntry, PeerInfo, NodeStatus, BlobPlacement, GetOptions, CasNodeEvents } from './node.js'
 export type { PutOptions, PutResult } from './put.js'
 export type { FileInfo, ByteRange } from './get.js'

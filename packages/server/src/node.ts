@@ -178,6 +178,11 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     return node
   }
 
+  /** Capacity and usage this node advertises (hello and gossip). */
+  advertised(): { capacity: number; used: number } {
+    return { capacity: this.stats.capacity, used: this.stats.used }
+  }
+
   /** Listen addresses of the host (ports resolved). */
   get addresses(): string[] {
     return this.ctx.host.addresses

@@ -72,7 +72,7 @@ describe('CasNode on an in-process network', () => {
     const [a, b, ...rest] = cluster.nodes
     const put = await a!.node.put(Readable.from([data]))
     const liar = rest[0]!
-    ;(liar.host as import('./support/fake-network.js').FakeHost).tamper = (type, body) => {
+    cluster.fakeHost(cluster.nodes.indexOf(liar)).tamper = (type, body) => {
       if (type !== 'get-blob' || body === undefined) return body
       const bad = Buffer.from(body)
       bad[bad.length - 1]! ^= 1

@@ -96,7 +96,7 @@ export class FakeHost extends EventEmitter implements HostLike {
     try {
       const reply = await handler({
         peer: this.id,
-        header: { ...header } as Record<string, unknown>,
+        header: { ...header },
         ...(body ? { body: Buffer.from(body) } : {}),
         signal: new AbortController().signal,
       })
