@@ -1,8 +1,8 @@
 // Bundles the web UI into dist/: index.html, app.js and app.css, no external assets.
 // Called by apps/node's build script (`node web/build.mjs`) and by the browser tests.
 import { build } from 'esbuild'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -15,7 +15,6 @@ const here = dirname(fileURLToPath(import.meta.url))
 export async function buildWebUi(options = {}) {
   const outdir = options.outdir ?? join(here, 'dist')
   const minify = options.minify ?? true
-  await rm(outdir, { recursive: true, force: true })
   await mkdir(outdir, { recursive: true })
   const result = await build({
     absWorkingDir: here,
@@ -31,14 +30,21 @@ export async function buildWebUi(options = {}) {
     legalComments: 'none',
     logLevel: 'silent',
     metafile: true,
+    write: false,
     tsconfig: join(here, 'tsconfig.json'),
   })
-  const html = await readFile(join(here, 'src/index.html'), 'utf8')
-  await writeFile(join(outdir, 'index.html'), html)
+  const files = [
+    { path: join(outdir, 'index.html'), contents: await readFile(join(here, 'src/index.html')) },
+    ...result.outputFiles.map((file) => ({ path: file.path, contents: file.contents })),
+  ]
   /** @type {Record<string, number>} */
-  const bytes = { 'index.html': Buffer.byteLength(html) }
-  for (const [file, info] of Object.entries(result.metafile.outputs)) {
-    bytes[file.split('/').pop() ?? file] = info.bytes
+  const bytes = {}
+  for (const file of files) {
+    // Write then rename: a daemon serving this folder never sees a missing or half-written file.
+    const temp = `${file.path}.${process.pid}.tmp`
+    await writeFile(temp, file.contents)
+    await rename(temp, file.path)
+    bytes[basename(file.path)] = file.contents.byteLength
   }
   return { outdir, bytes }
 }

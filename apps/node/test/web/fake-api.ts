@@ -146,3 +146,11 @@ export async function startFakeNode(network: FakeNetwork, webRoot: string): Prom
   network.nodes.push(node)
   return node
 }
+
+/** Two or more fake nodes on one fake network, shaped like the real cluster of `cluster.ts`. */
+export async function startFakeCluster(count: number, webRoot: string): Promise<{ nodes: (FakeApiNode & { root: string })[]; close(): Promise<void> }> {
+  const network = new FakeNetwork()
+  const nodes: (FakeApiNode & { root: string })[] = []
+  for (let i = 0; i < count; i++) nodes.push({ ...(await startFakeNode(network, webRoot)), root: '' })
+  return { nodes, close: async () => void (await Promise.all(nodes.map((n) => n.close()))) }
+}

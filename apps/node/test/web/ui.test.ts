@@ -5,7 +5,8 @@ import type { CDPSession, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWebUi } from '../../web/build.mjs'
 import { SCREENSHOTS, hasChromium, launchBrowser, type Browser } from './browser'
-import { FakeNetwork, startFakeNode, type FakeApiNode } from './fake-api'
+import { startCluster, type Cluster, type ClusterNode } from './cluster'
+import { startFakeCluster } from './fake-api'
 
 const HOSTILE = '<img src=x onerror=alert(1)>.txt'
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
@@ -14,7 +15,8 @@ if (!hasChromium) console.warn('web UI browser tests skipped: /usr/bin/chromium 
 
 describe.skipIf(!hasChromium)('web UI in chromium', () => {
   let browser: Browser
-  let nodes: FakeApiNode[]
+  let cluster: Cluster
+  let nodes: ClusterNode[]
   let one: Page
   let two: Page
   const dialogs: string[] = []
@@ -22,9 +24,10 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
   let address = ''
 
   beforeAll(async () => {
+    // The daemons serve apps/node/web/dist: build it from the current sources first.
     const { outdir } = await buildWebUi()
-    const network = new FakeNetwork()
-    nodes = [await startFakeNode(network, outdir), await startFakeNode(network, outdir)]
+    cluster = process.env.CAS_WEB_FAKE === '1' ? await startFakeCluster(2, outdir) : await startCluster(2, ['--replicas', '2'])
+    nodes = cluster.nodes
     browser = await launchBrowser()
     browser.context.on('page', (page) => page.on('dialog', (dialog) => void dialog.dismiss().then(() => dialogs.push(dialog.message()))))
     one = await browser.context.newPage()
@@ -34,10 +37,10 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
 
   afterAll(async () => {
     await browser?.close()
-    for (const node of nodes ?? []) await node.close()
+    await cluster?.close()
   })
 
-  const node = (i: number): FakeApiNode => nodes[i]!
+  const node = (i: number): ClusterNode => nodes[i]!
   const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) })
   const row = (page: Page, name: string) => page.locator('tr', { has: page.locator('.file-name', { hasText: name }) })
 
@@ -111,6 +114,10 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
     const capability = await box.inputValue()
     expect(capability.split(':')[1]).toBe(address)
     await shot(one, 'share')
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: node(0).url })
+    await one.getByRole('button', { name: 'Copy capability' }).click()
+    await one.getByText('Capability copied').waitFor()
+    expect(await one.evaluate('navigator.clipboard.readText()')).toBe(capability)
     await one.getByRole('button', { name: 'Done' }).click()
 
     await two.goto(`${node(1).url}/?token=${node(1).token}`)

@@ -99,8 +99,8 @@ function Shell({ token, onSignOut }: { token: string; onSignOut: (why: string | 
             {reachable ? 'Connected' : status.loading ? 'Connecting…' : 'Node unreachable'}
           </div>
           {status.data !== undefined && <NodeChip id={status.data.id} />}
-          <button type="button" class="link-button signout" onClick={() => onSignOut(null)}>
-            <Icon name="logout" size={16} /> Sign out
+          <button type="button" class="link-button signout" title="Sign out" onClick={() => onSignOut(null)}>
+            <Icon name="logout" size={16} /> <span class="label">Sign out</span>
           </button>
         </div>
         </div>

@@ -12,6 +12,22 @@ export function Meter({ value, tone = 'accent', label }: { value: number; tone?:
   )
 }
 
+/** A node's own colour, the same on every page. */
+export function nodeColor(id: string): string {
+  return `hsl(${idHue(id)} 62% 52%)`
+}
+
+/**
+ * Well-separated colours for the nodes of one picture, where two similar hues would be misread.
+ * Beyond the palette, hues come from the ids.
+ */
+const PALETTE = ['#4f46e5', '#0ea5e9', '#10b981', '#f59e0b', '#ec4899', '#8b5cf6', '#14b8a6', '#ef4444', '#84cc16', '#64748b']
+
+/** The i-th colour of {@link PALETTE}, or the node's own colour past its end. */
+export function pictureColor(index: number, id: string): string {
+  return PALETTE[index] ?? nodeColor(id)
+}
+
 /** Colour of a storage meter: amber past 80 %, red past 95 %. */
 export function usageTone(used: number, capacity: number | null | undefined): 'accent' | 'warn' | 'bad' {
   const p = percent(used, capacity)
@@ -19,10 +35,10 @@ export function usageTone(used: number, capacity: number | null | undefined): 'a
 }
 
 /** A node's coloured mark and short id; the full id is in the tooltip. */
-export function NodeChip({ id, self = false }: { id: string; self?: boolean }): JSX.Element {
+export function NodeChip({ id, self = false, color }: { id: string; self?: boolean; color?: string }): JSX.Element {
   return (
     <span class="node-chip" title={id}>
-      <span class="node-dot" style={{ background: `hsl(${idHue(id)} 62% 52%)` }} />
+      <span class="node-dot" style={{ background: color ?? nodeColor(id) }} />
       <span class="mono">{shortId(id)}</span>
       {self && <span class="tag">this node</span>}
     </span>

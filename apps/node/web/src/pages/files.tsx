@@ -82,7 +82,7 @@ export function FilesPage({ api, target, uploads }: { api: Api; target: number; 
     notify(ok ? 'Address copied' : 'Copy failed', ok ? 'ok' : 'error')
   }
 
-  const header = (key: SortKey, label: string, cls = ''): JSX.Element => {
+  const header = (key: SortKey, label: string | JSX.Element, cls = ''): JSX.Element => {
     const active = sort.key === key
     return (
       <th class={cls} aria-sort={active ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
@@ -147,7 +147,13 @@ export function FilesPage({ api, target, uploads }: { api: Api; target: number; 
                   {header('name', 'Name')}
                   {header('size', 'Size', 'num hide-sm')}
                   <th class="hide-sm">Address</th>
-                  {header('replicas', 'Replication')}
+                  {header(
+                    'replicas',
+                    <>
+                      <span class="hide-sm">Replication</span>
+                      <span class="show-sm">Copies</span>
+                    </>,
+                  )}
                   {header('createdAt', 'Added', 'hide-sm')}
                   <th class="actions-col">
                     <span class="sr-only">Actions</span>
