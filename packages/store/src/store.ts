@@ -172,8 +172,8 @@ export class BlobStore {
   readonly #logger: StoreLogger
   readonly #clock: () => number
   readonly #locks = new KeyedMutex()
-  // Fan-out directories known to exist: saves a mkdir per put.
-  readonly #knownDirs = new Set<string>()
+  // Fan-out directories made (or being made) by this process: saves a mkdir and its syncs per put.
+  readonly #dirs = new Map<string, Promise<void>>()
   #count: number
   #bytes: number
   // Bytes promised to puts in progress, so concurrent puts cannot overshoot the capacity together.
@@ -238,6 +238,8 @@ export class BlobStore {
         reserved += bytes
       }
       const tmp = join(this.#tmpDir, tempName())
+      // Awaited (and its failure reported) when the blob is published.
+      this.#makeDir(blobDir(this.#blobsDir, id)).catch(() => {})
       try {
         const upFront = data instanceof Uint8Array ? data.byteLength : declared
         if (upFront !== undefined) reserve(upFront)
@@ -286,24 +288,35 @@ export class BlobStore {
     // Pins first: once the blob is visible, a collect must already see them.
     const pinned = pins === undefined ? undefined : await this.#recordPins(id, pins)
     const dir = blobDir(this.#blobsDir, id)
-    if (!this.#knownDirs.has(dir)) {
-      await ensureDir(dir, this.#blobsDir)
-      this.#knownDirs.add(dir)
-    }
+    await this.#makeDir(dir)
     try {
       await rename(tmp, blobPath(this.#blobsDir, id))
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err
       // The fan-out directory was removed behind our back: recreate it once.
-      this.#knownDirs.delete(dir)
-      await ensureDir(dir, this.#blobsDir)
-      this.#knownDirs.add(dir)
+      this.#dirs.delete(dir)
+      await this.#makeDir(dir)
       await rename(tmp, blobPath(this.#blobsDir, id))
     }
     this.#count += 1
     this.#bytes += size
     await syncDir(dir)
     return this.#withPins({ stored: true, size }, pinned)
+  }
+
+  /**
+   * Creates a blob's fan-out directory (and syncs its parents) once per process. Started before
+   * the bytes are written, so for a new directory the syncs overlap the write instead of adding to
+   * it; an empty directory left by a failed put is harmless.
+   */
+  #makeDir(dir: string): Promise<void> {
+    let made = this.#dirs.get(dir)
+    if (made === undefined) {
+      made = ensureDir(dir, this.#blobsDir)
+      this.#dirs.set(dir, made)
+      made.catch(() => this.#dirs.delete(dir))
+    }
+    return made
   }
 
   #withPins(result: PutResult, pinned: boolean[] | undefined): PutResult {
