@@ -34,6 +34,8 @@ import { hashFile } from './hash-file.js'
 import { assertBlobId, blobDir, blobPath } from './id.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { Metadata } from './metadata.js'
+import { Quota } from './quota.js'
+import type { Reservation } from './quota.js'
 import type { Pin, Tombstone } from './metadata.js'
 import { removeStaleTempFiles, tempName } from './temp-files.js'
 import { Throttle } from './throttle.js'
@@ -166,7 +168,7 @@ export class BlobStore {
   readonly #tmpDir: string
   readonly #quarantineDir: string
   readonly #meta: Metadata
-  readonly #capacity: number
+  readonly #quota: Quota
   readonly #scrubRate: number
   readonly #graceMs: number
   readonly #logger: StoreLogger
@@ -176,8 +178,6 @@ export class BlobStore {
   readonly #dirs = new Map<string, Promise<void>>()
   #count: number
   #bytes: number
-  // Bytes promised to puts in progress, so concurrent puts cannot overshoot the capacity together.
-  #reserved = 0
   #active = 0
   #idle: (() => void) | undefined
   #closed = false
@@ -201,7 +201,7 @@ export class BlobStore {
     this.#meta = init.meta
     this.#count = init.count
     this.#bytes = init.bytes
-    this.#capacity = init.capacity
+    this.#quota = new Quota(init.capacity, () => this.#bytes)
     this.#scrubRate = init.scrubRate
     this.#graceMs = init.graceMs
     this.#logger = init.logger
@@ -229,38 +229,31 @@ export class BlobStore {
       const present = await this.#sizeOf(id)
       if (present !== undefined) return this.#alreadyStored(id, present, pins)
 
-      let reserved = 0
-      const reserve = (bytes: number): void => {
-        if (this.#bytes + this.#reserved + bytes > this.#capacity) {
-          throw new StoreError('FULL', `store full: ${this.#bytes + this.#reserved} of ${this.#capacity} bytes used, blob needs more`)
-        }
-        this.#reserved += bytes
-        reserved += bytes
-      }
+      const reservation = this.#quota.reserve()
       const tmp = join(this.#tmpDir, tempName())
-      // Awaited (and its failure reported) when the blob is published.
-      this.#makeDir(blobDir(this.#blobsDir, id)).catch(() => {})
       try {
         const upFront = data instanceof Uint8Array ? data.byteLength : declared
-        if (upFront !== undefined) reserve(upFront)
+        if (upFront !== undefined) reservation.growTo(upFront)
+        // Awaited (and its failure reported) when the blob is published.
+        this.#makeDir(blobDir(this.#blobsDir, id)).catch(() => {})
         let written = 0
         const onBytes = (bytes: number): void => {
           written += bytes
           if (declared !== undefined && written > declared) {
             throw new StoreError('CORRUPT', `source is longer than the declared ${declared} bytes`)
           }
-          if (written > reserved) reserve(written - reserved)
+          reservation.growTo(written)
         }
         const size = await writeVerifiedTemp(tmp, data, { id, signal, onBytes })
         if (declared !== undefined && size !== declared) {
           throw new StoreError('CORRUPT', `source has ${size} bytes, ${declared} were declared`)
         }
-        return await this.#locks.run(id, () => this.#publish(id, tmp, size, pins))
+        return await this.#locks.run(id, () => this.#publish(id, tmp, size, pins, reservation))
       } catch (err) {
         await unlink(tmp).catch(() => {})
         throw toStoreError(err, `put ${id}`)
       } finally {
-        this.#reserved -= reserved
+        reservation.release()
       }
     })
   }
@@ -278,7 +271,7 @@ export class BlobStore {
   }
 
   /** Moves a verified, synced temp file to the blob's CAS path. Runs under the blob's lock. */
-  async #publish(id: string, tmp: string, size: number, pins: Pin[] | undefined): Promise<PutResult> {
+  async #publish(id: string, tmp: string, size: number, pins: Pin[] | undefined, reservation: Reservation): Promise<PutResult> {
     const present = await this.#sizeOf(id)
     if (present !== undefined) {
       // A concurrent put of the same blob won the race: same bytes, keep theirs.
@@ -300,6 +293,8 @@ export class BlobStore {
     }
     this.#count += 1
     this.#bytes += size
+    // In the same tick as the count: the bytes never count twice (or not at all) against the quota.
+    reservation.release()
     await syncDir(dir)
     return this.#withPins({ stored: true, size }, pinned)
   }
@@ -427,7 +422,7 @@ export class BlobStore {
   /** Blob count and bytes (kept as counters: O(1)) and the capacity. */
   async stat(): Promise<StoreStat> {
     this.#assertOpen()
-    return Promise.resolve({ count: this.#count, bytes: this.#bytes, capacity: this.#capacity })
+    return Promise.resolve({ count: this.#count, bytes: this.#bytes, capacity: this.#quota.capacity })
   }
 
   /**

@@ -43,6 +43,7 @@ export async function removeStaleTempFiles(tmpDir: string, options: TempCleanupO
   const removed: string[] = []
   const dir = await opendir(tmpDir)
   for await (const entry of dir) {
+    if (!entry.isFile()) continue // the store only ever makes plain files here
     const path = join(tmpDir, entry.name)
     const pid = writerPid(entry.name)
     if (pid !== undefined && (pid === process.pid ? options.keepOwn : isRunning(pid))) {
