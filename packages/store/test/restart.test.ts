@@ -28,12 +28,14 @@ describe('start-up', () => {
     const liveButStale = `${process.ppid}.4567beef.tmp`
     const mine = `${process.pid}.89abcdef.tmp`
     for (const name of [dead, live, liveButStale, mine, 'junk']) await writeFile(join(tmp, name), 'partial')
+    const { mkdir } = await import('node:fs/promises')
+    await mkdir(join(tmp, 'a-folder'))
     const old = new Date(Date.now() - 2 * 3600 * 1000)
     await utimes(join(tmp, liveButStale), old, old)
 
     const logs: object[] = []
     await reopen(root, { logger: { info: (obj) => logs.push(obj), warn: () => {} } })
-    expect(await names(tmp)).toEqual([live])
+    expect((await names(tmp)).sort()).toEqual(['a-folder', live].sort())
     expect(logs).toContainEqual(expect.objectContaining({ removed: 4 }))
   })
 
