@@ -1,4 +1,4 @@
-/** A `HOST:PORT` pair; IPv6 hosts are written in brackets (`[::1]:4040`). */
+/** A `HOST:PORT` pair; IPv6 hosts are written in brackets (`[::1]:7400`). */
 export interface HostPort {
   host: string
   port: number

@@ -6,7 +6,7 @@ import type { RootPaths } from './root.js'
 
 /** How to reach a running daemon: `<root>/api` and `<root>/api.token` (DESIGN §3, §6). */
 export interface ApiEndpoint {
-  /** Base URL, e.g. `http://127.0.0.1:5050`. */
+  /** Base URL, e.g. `http://127.0.0.1:7401`. */
   url: string
   token: string
 }

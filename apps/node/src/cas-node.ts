@@ -1,9 +1,67 @@
-import { CasError } from './errors.js'
-import type { NodeFactory } from './daemon.js'
+import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
+import { CasNode } from '@cas/server'
+import { openStore } from '@cas/store'
+import type { BuiltNode, NodeFactory } from './daemon.js'
+
+/** Capacity told to peers for "unlimited" (the wire has no Infinity). */
+const UNLIMITED = Number.MAX_SAFE_INTEGER
+/** How often the usage told to peers in handshakes is refreshed (gossip carries the live figure). */
+const HELLO_USAGE_REFRESH_MS = 5_000
 
 /**
- * Builds the real node: `@cas/server` over TCP with a disk store under the root.
+ * Builds the real node: a disk store under the root (`blobs/`, `tmp/`, `meta/`), a TCP host that
+ * speaks Noise with the network key, and `@cas/server`'s node on top (catalog under `catalog/`).
  */
-export const createCasNode: NodeFactory = () => {
-  return Promise.reject(new CasError('UNAVAILABLE', 'the node implementation is not available in this build'))
+export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }): Promise<BuiltNode> => {
+  const capacity = config.capacity ?? Number.POSITIVE_INFINITY
+  const store = await openStore({
+    root: paths.store,
+    capacity,
+    scrubBytesPerSecond: config.scrubBytesPerSecond,
+    logger: logger.child({ component: 'store' }),
+  })
+  // The handshake's hello is synchronous: serve it from figures refreshed in the background.
+  const usage = { capacity: Math.min(capacity, UNLIMITED), used: (await store.stat()).bytes }
+  const refresh = setInterval(() => {
+    store.stat().then(
+      (stat) => (usage.used = stat.bytes),
+      () => {},
+    )
+  }, HELLO_USAGE_REFRESH_MS)
+  refresh.unref()
+
+  let host: Host | undefined
+  try {
+    host = await createHost({
+      transport: tcpTransport(),
+      staticKey: keys.node,
+      networkKey: keys.network,
+      listen: config.listen,
+      hello: () => ({ version: p2pConstants.PROTOCOL_VERSION, addresses: host?.addresses ?? [], capacity: usage.capacity, used: usage.used }),
+      logger: logger.child({ component: 'p2p' }),
+    })
+    const node = await CasNode.create({
+      host,
+      store,
+      ownerKey: keys.owner,
+      catalogPath: paths.catalog,
+      bootstrap: config.bootstrap,
+      replicas: config.replicas,
+      ...(config.capacity === null ? {} : { capacity: config.capacity }),
+      chunkSize: config.chunkSize,
+      logger: logger.child({ component: 'node' }),
+    })
+    return {
+      node,
+      close: async () => {
+        clearInterval(refresh)
+        await store.close()
+      },
+    }
+  } catch (err) {
+    clearInterval(refresh)
+    await host?.close().catch(() => {})
+    await store.close().catch(() => {})
+    throw err
+  }
 }

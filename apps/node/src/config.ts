@@ -14,7 +14,7 @@ import {
 import { CasError, errorCode } from './errors.js'
 import { parseSize } from './size.js'
 
-const hostPort = z.string().refine((text) => parseHostPort(text) !== undefined, { message: 'expected HOST:PORT, e.g. 127.0.0.1:5050' })
+const hostPort = z.string().refine((text) => parseHostPort(text) !== undefined, { message: 'expected HOST:PORT, e.g. 127.0.0.1:7401' })
 
 /** A size in bytes: a non-negative integer or a string such as "10GB" (see {@link parseSize}). */
 const size = z.union([z.int().nonnegative(), z.string()]).transform((value, ctx) => {

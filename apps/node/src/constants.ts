@@ -5,10 +5,10 @@ export const DEFAULT_ROOT_DIRNAME = '.cas'
 /** Environment variable naming the root directory. */
 export const ROOT_ENV = 'CAS_ROOT'
 
-/** Peer-to-peer listen address of a new node (all interfaces, like any peer-to-peer daemon). */
-export const DEFAULT_LISTEN = '0.0.0.0:4040'
+/** Peer-to-peer listen address of a new node. Loopback until told otherwise: the address is also what peers are told to dial, so it must be one they can reach (e.g. --listen 192.168.1.5:7400). */
+export const DEFAULT_LISTEN = '127.0.0.1:7400'
 /** HTTP API address of a new node: loopback only, so the API is never exposed by accident. */
-export const DEFAULT_API = '127.0.0.1:5050'
+export const DEFAULT_API = '127.0.0.1:7401'
 /** Live copies kept of every blob. */
 export const DEFAULT_REPLICAS = 3
 /** Plaintext chunk size of new files (DESIGN §2). */

@@ -31,7 +31,8 @@ export interface PutResult {
 
 /** One file of the node's catalog. */
 export interface CatalogEntry {
-  name: string
+  /** Absent for files stored without a name. */
+  name?: string
   address: string
   size: number
   sha256: string
@@ -100,6 +101,6 @@ export interface NodeLike {
   peers(): PeerInfo[]
   status(): Promise<NodeStatus>
   placement(ref: string): Promise<BlobPlacement[]>
-  /** Plain counters the app exports to Prometheus; unknown keys are exported too. */
-  readonly metrics: Readonly<Record<string, number>>
+  /** Plain numeric counters (and the `repairQueue` gauge) the app exports to Prometheus. */
+  readonly metrics: object
 }

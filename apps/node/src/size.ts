@@ -40,7 +40,8 @@ export function parseSizeFlag(flag: string, text: string): number {
 
 /** Formats bytes for people: `1.5 MiB`. */
 export function formatSize(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return 'unlimited'
+  // Peers advertise "unlimited" as the largest safe integer (the wire has no Infinity).
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes >= Number.MAX_SAFE_INTEGER) return 'unlimited'
   if (bytes < 1024) return `${bytes} B`
   const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB']
   let value = bytes / 1024

@@ -17,10 +17,31 @@ export interface ApiMetrics {
 
 const PEER_STATES = ['alive', 'suspect', 'dead'] as const
 
-/** Node counters whose names say what they are; everything else in `node.metrics` is exported as a gauge. */
-const NODE_COUNTERS: Record<string, { name: string; help: string }> = {
-  bytesPut: { name: 'cas_node_put_bytes_total', help: 'Plaintext bytes stored by this node' },
-  bytesGot: { name: 'cas_node_get_bytes_total', help: 'Plaintext bytes read by this node' },
+/** Figures of `node.metrics` that go up and down; every other one only grows and becomes a counter. */
+const NODE_GAUGES = new Set(['repairQueue'])
+
+/** Help texts of the node figures we know; others get a generic one. */
+const NODE_HELP: Record<string, string> = {
+  bytesPut: 'Plaintext bytes stored by put',
+  bytesGot: 'Plaintext bytes delivered by get',
+  bytesReplicated: 'Blob bytes sent to holders by put',
+  blobsFetched: 'Blobs fetched from other nodes',
+  blobsReceived: 'Blobs other nodes stored here',
+  blobsServed: 'Blobs served to other nodes',
+  corruptBlobs: 'Blobs received with bytes not matching their id',
+  repairQueue: 'Blobs waiting for a repair push',
+  repairPushed: 'Copies pushed by repair',
+  repairDropped: 'Surplus copies dropped by repair',
+  repairPasses: 'Completed repair passes',
+}
+
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/[^a-z0-9_]/g, '_')
+}
+
+function readFigure(node: NodeLike, key: string): number {
+  const value = (node.metrics as Record<string, unknown>)[key]
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0
 }
 
 /** Creates the daemon's metrics; node-level figures are read when Prometheus scrapes. */
@@ -38,41 +59,32 @@ export function createMetrics(node: NodeLike, options: { defaultMetrics?: boolea
   const uploadBytes = new Counter({ name: 'cas_http_upload_bytes_total', help: 'Bytes received by file uploads', registers: [registry] })
   const downloadBytes = new Counter({ name: 'cas_http_download_bytes_total', help: 'Bytes sent by file downloads', registers: [registry] })
 
-  // Node counters are plain numbers that only grow; mirror each into a Prometheus counter by its delta.
-  const seen = new Map<string, number>()
-  for (const [key, { name, help }] of Object.entries(NODE_COUNTERS)) {
+  // The node's figures are plain numbers; mirror each counter into Prometheus by its delta.
+  for (const key of Object.keys(node.metrics)) {
+    const help = NODE_HELP[key] ?? `Node figure ${key}`
+    if (NODE_GAUGES.has(key)) {
+      new Gauge({
+        name: `cas_node_${snakeCase(key)}`,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(readFigure(node, key))
+        },
+      })
+      continue
+    }
+    let seen = 0
     new Counter({
-      name,
+      name: `cas_node_${snakeCase(key)}_total`,
       help,
       registers: [registry],
       collect() {
-        const value = node.metrics[key] ?? 0
-        const delta = value - (seen.get(key) ?? 0)
-        if (delta > 0) this.inc(delta)
-        seen.set(key, value)
+        const value = readFigure(node, key)
+        if (value > seen) this.inc(value - seen)
+        seen = value
       },
     })
   }
-  new Gauge({
-    name: 'cas_node_metric',
-    help: 'Other counters and gauges reported by the node, by name (e.g. repairQueue)',
-    labelNames: ['name'] as const,
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const [key, value] of Object.entries(node.metrics)) {
-        if (NODE_COUNTERS[key] === undefined && typeof value === 'number') this.set({ name: key }, value)
-      }
-    },
-  })
-  new Gauge({
-    name: 'cas_repair_queue',
-    help: 'Blobs waiting to be repaired',
-    registers: [registry],
-    collect() {
-      this.set(node.metrics.repairQueue ?? 0)
-    },
-  })
   new Gauge({
     name: 'cas_peers',
     help: 'Members of the membership view, by state',

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { parseHostPort } from '../../address.js'
 import { LOG_LEVELS, type ConfigOverrides, type LogLevel } from '../../config.js'
-import { startDaemon, type Daemon } from '../../daemon.js'
+import type { Daemon } from '../../daemon.js'
 import { parseSize } from '../../size.js'
 import type { CommandContext } from '../context.js'
 import type { CliIo } from '../io.js'
@@ -20,8 +20,8 @@ export function registerDaemonCommand(program: Command, ctx: CommandContext): vo
   program
     .command('daemon')
     .description('run the node: join the network, store blobs, serve the HTTP API and web UI')
-    .option('--listen <host:port,...>', 'peer-to-peer listen address(es)', addressList)
-    .option('--api <host:port>', 'HTTP API and web UI address (default 127.0.0.1:5050)', hostPort)
+    .option('--listen <host:port,...>', 'peer-to-peer listen address(es), also told to peers (default 127.0.0.1:7400)', addressList)
+    .option('--api <host:port>', 'HTTP API and web UI address (default 127.0.0.1:7401)', hostPort)
     .option('--bootstrap <addr,...>', 'peers to join the network through', list)
     .option('--replicas <n>', 'live copies kept of every blob', positiveInt)
     .option('--capacity <size>', 'disk space offered to the network, e.g. 10GB', size)
@@ -35,6 +35,8 @@ export function registerDaemonCommand(program: Command, ctx: CommandContext): vo
         capacity: flags.capacity,
         logLevel: flags.logLevel,
       }
+      // Loaded on demand: commands that only talk to a daemon start faster without the server stack.
+      const { startDaemon } = await import('../../daemon.js')
       const daemon = await startDaemon({ root: ctx.paths(command).root, createNode: ctx.createNode, overrides })
       printReady(ctx, daemon)
       if (ctx.io.ownsProcess) await stopOnSignal(daemon, ctx.io)
@@ -77,7 +79,7 @@ export function stopOnSignal(daemon: { stop(): Promise<void>; logger: { info(msg
 }
 
 function hostPort(value: string): string {
-  if (parseHostPort(value) === undefined) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:5050')
+  if (parseHostPort(value) === undefined) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:7401')
   return value
 }
 

@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { LOG_LEVELS, type LogLevel } from '../../config.js'
 import { DEMO_NODES } from '../../constants.js'
-import { startDemo, type Demo } from '../../demo.js'
-import { createLogger } from '../../logger.js'
+import type { Demo } from '../../demo.js'
 import type { CommandContext } from '../context.js'
 import { stopOnSignal } from './daemon.js'
 
@@ -18,6 +17,9 @@ export function registerDemoCommand(program: Command, ctx: CommandContext): void
         throw new InvalidArgumentError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}`)
       }
       const logLevel = options.logLevel as LogLevel
+      // Loaded on demand, like the daemon.
+      const { startDemo } = await import('../../demo.js')
+      const { createLogger } = await import('../../logger.js')
       const logger = createLogger({ level: logLevel })
       ctx.note(`starting ${options.nodes} nodes…`)
       const demo = await startDemo({ createNode: ctx.createNode, logger, nodes: options.nodes, logLevel })
