@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWebUi } from '../../web/build.mjs'
 import { SCREENSHOTS, hasChromium, launchBrowser, type Browser } from './browser'
 import { startCluster, type Cluster, type ClusterNode } from './cluster'
-import { startFakeCluster } from './fake-api'
 
 const HOSTILE = '<img src=x onerror=alert(1)>.txt'
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
@@ -25,8 +24,8 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
 
   beforeAll(async () => {
     // The daemons serve apps/node/web/dist: build it from the current sources first.
-    const { outdir } = await buildWebUi()
-    cluster = process.env.CAS_WEB_FAKE === '1' ? await startFakeCluster(2, outdir) : await startCluster(2, ['--replicas', '2'])
+    await buildWebUi()
+    cluster = await startCluster(2, ['--replicas', '2'])
     nodes = cluster.nodes
     browser = await launchBrowser()
     browser.context.on('page', (page) => page.on('dialog', (dialog) => void dialog.dismiss().then(() => dialogs.push(dialog.message()))))
@@ -41,7 +40,7 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
   })
 
   const node = (i: number): ClusterNode => nodes[i]!
-  const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) })
+  const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), animations: 'disabled' })
   const row = (page: Page, name: string) => page.locator('tr', { has: page.locator('.file-name', { hasText: name }) })
 
   it('takes the token from the URL, keeps it for the session and strips it from the address bar', async () => {
@@ -179,5 +178,14 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
     await one.locator(`tr[data-peer="${node(1).id}"]`).waitFor()
     await shot(one, 'network-mobile')
     await one.setViewportSize({ width: 1360, height: 860 })
+  })
+
+  it('follows a dark system theme', async () => {
+    await one.emulateMedia({ colorScheme: 'dark' })
+    await one.goto(`${node(0).url}/#/files`)
+    await row(one, HOSTILE).waitFor()
+    expect(await one.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(11, 16, 32)')
+    await shot(one, 'files-dark')
+    await one.emulateMedia({ colorScheme: 'light' })
   })
 })

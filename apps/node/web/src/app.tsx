@@ -1,7 +1,7 @@
 import type { JSX } from 'preact'
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks'
 import { Api, ApiError } from './api'
-import { NodeChip } from './components/bits'
+import { NodeChip, NodeColorProvider } from './components/bits'
 import { Icon } from './components/icon'
 import { Logo, TokenGate } from './components/token-gate'
 import { ToastProvider, useNotify } from './components/toasts'
@@ -73,46 +73,49 @@ function Shell({ token, onSignOut }: { token: string; onSignOut: (why: string | 
   const under = status.data?.underReplicated ?? 0
 
   return (
-    <div class="shell">
-      <aside class="sidebar">
-        <div class="sidebar-inner">
-        <a class="brand" href="#/files">
-          <Logo />
-          <span>CAS</span>
-        </a>
-        <nav class="nav" aria-label="Pages">
-          <a href={routeHref({ page: 'files' })} class={route.page === 'files' ? 'active' : ''} aria-current={route.page === 'files' ? 'page' : undefined}>
-            <Icon name="files" /> Files
-          </a>
-          <a href={routeHref({ page: 'network' })} class={route.page === 'network' ? 'active' : ''} aria-current={route.page === 'network' ? 'page' : undefined}>
-            <Icon name="network" /> Network
-            {under > 0 && (
-              <span class="badge warn" title={`${under} under-replicated`}>
-                {under}
-              </span>
-            )}
-          </a>
-        </nav>
-        <div class="sidebar-foot">
-          <div class={`conn ${reachable ? 'ok' : status.loading ? '' : 'bad'}`}>
-            <span class="conn-dot" />
-            {reachable ? 'Connected' : status.loading ? 'Connecting…' : 'Node unreachable'}
+    <NodeColorProvider ids={status.data === undefined ? [] : [status.data.id]}>
+      <div class="shell">
+        <aside class="sidebar">
+          <div class="sidebar-inner">
+            <a class="brand" href="#/files">
+              <Logo />
+              <span>CAS</span>
+            </a>
+            <nav class="nav" aria-label="Pages">
+              <a href={routeHref({ page: 'files' })} class={route.page === 'files' ? 'active' : ''} aria-current={route.page === 'files' ? 'page' : undefined}>
+                <Icon name="files" /> Files
+              </a>
+              <a href={routeHref({ page: 'network' })} class={route.page === 'network' ? 'active' : ''} aria-current={route.page === 'network' ? 'page' : undefined}>
+                <Icon name="network" /> Network
+                {under > 0 && (
+                  <span class="badge warn" title={`${under} under-replicated`}>
+                    {under}
+                  </span>
+                )}
+              </a>
+            </nav>
+            <div class="sidebar-foot">
+              <div class={`conn ${reachable ? 'ok' : status.loading ? '' : 'bad'}`}>
+                <span class="conn-dot" />
+                {reachable ? 'Connected' : status.loading ? 'Connecting…' : 'Node unreachable'}
+              </div>
+              {status.data !== undefined && <NodeChip id={status.data.id} />}
+              {status.data?.version !== undefined && <span class="version">cas {status.data.version}</span>}
+              <button type="button" class="link-button signout" title="Sign out" onClick={() => onSignOut(null)}>
+                <Icon name="logout" size={16} /> <span class="label">Sign out</span>
+              </button>
+            </div>
           </div>
-          {status.data !== undefined && <NodeChip id={status.data.id} />}
-          <button type="button" class="link-button signout" title="Sign out" onClick={() => onSignOut(null)}>
-            <Icon name="logout" size={16} /> <span class="label">Sign out</span>
-          </button>
-        </div>
-        </div>
-      </aside>
-      <main class="main">
-        {route.page === 'files' ? (
-          <FilesPage api={api} target={target} uploads={uploads} />
-        ) : (
-          <NetworkPage api={api} status={status.data} target={target} file={route.file} />
-        )}
-      </main>
-      <UploadPanel uploads={uploads} />
-    </div>
+        </aside>
+        <main class="main">
+          {route.page === 'files' ? (
+            <FilesPage api={api} target={target} uploads={uploads} />
+          ) : (
+            <NetworkPage api={api} status={status.data} target={target} file={route.file} />
+          )}
+        </main>
+        <UploadPanel uploads={uploads} />
+      </div>
+    </NodeColorProvider>
   )
 }

@@ -45,6 +45,8 @@ export interface NodeStatus {
   underReplicated: number
   /** Replication target. */
   replicas?: number
+  /** Version of the `cas` daemon. */
+  version?: string
 }
 
 /** One entry of `GET /v1/files/:ref/placement`. */

@@ -1,4 +1,5 @@
-import type { ComponentChildren, JSX } from 'preact'
+import { createContext, type ComponentChildren, type JSX } from 'preact'
+import { useContext, useMemo } from 'preact/hooks'
 import { idHue, percent, shortId } from '../format'
 import type { PeerState } from '../types'
 
@@ -12,20 +13,33 @@ export function Meter({ value, tone = 'accent', label }: { value: number; tone?:
   )
 }
 
-/** A node's own colour, the same on every page. */
-export function nodeColor(id: string): string {
+// Well-separated colours: two similar hues side by side would be misread as one node.
+const PALETTE = ['#4f46e5', '#0ea5e9', '#10b981', '#f59e0b', '#ec4899', '#8b5cf6', '#14b8a6', '#ef4444', '#84cc16', '#64748b']
+
+/** A colour from the id alone, for nodes outside the current picture. */
+function hashColor(id: string): string {
   return `hsl(${idHue(id)} 62% 52%)`
 }
 
-/**
- * Well-separated colours for the nodes of one picture, where two similar hues would be misread.
- * Beyond the palette, hues come from the ids.
- */
-const PALETTE = ['#4f46e5', '#0ea5e9', '#10b981', '#f59e0b', '#ec4899', '#8b5cf6', '#14b8a6', '#ef4444', '#84cc16', '#64748b']
+const NodeColors = createContext<(id: string) => string>(hashColor)
 
-/** The i-th colour of {@link PALETTE}, or the node's own colour past its end. */
-export function pictureColor(index: number, id: string): string {
-  return PALETTE[index] ?? nodeColor(id)
+/**
+ * Gives the listed nodes distinct colours, in order (this node first, so it keeps the first colour
+ * everywhere); other ids fall back to a colour from their hash.
+ */
+export function NodeColorProvider({ ids, children }: { ids: string[]; children: ComponentChildren }): JSX.Element {
+  const key = ids.join(',')
+  const colorOf = useMemo(() => {
+    const map = new Map<string, string>()
+    for (const id of ids) if (!map.has(id) && map.size < PALETTE.length) map.set(id, PALETTE[map.size] ?? hashColor(id))
+    return (id: string) => map.get(id) ?? hashColor(id)
+  }, [key])
+  return <NodeColors.Provider value={colorOf}>{children}</NodeColors.Provider>
+}
+
+/** The colour of a node in the current picture. */
+export function useNodeColor(): (id: string) => string {
+  return useContext(NodeColors)
 }
 
 /** Colour of a storage meter: amber past 80 %, red past 95 %. */
@@ -36,9 +50,10 @@ export function usageTone(used: number, capacity: number | null | undefined): 'a
 
 /** A node's coloured mark and short id; the full id is in the tooltip. */
 export function NodeChip({ id, self = false, color }: { id: string; self?: boolean; color?: string }): JSX.Element {
+  const colorOf = useNodeColor()
   return (
     <span class="node-chip" title={id}>
-      <span class="node-dot" style={{ background: color ?? nodeColor(id) }} />
+      <span class="node-dot" style={{ background: color ?? colorOf(id) }} />
       <span class="mono">{shortId(id)}</span>
       {self && <span class="tag">this node</span>}
     </span>

@@ -2,7 +2,7 @@ import type { JSX } from 'preact'
 import { MAX_PLACEMENT_BLOBS } from '../constants'
 import { percent, shortId } from '../format'
 import type { BlobPlacement, PeerInfo, PeerState } from '../types'
-import { Meter, NodeChip, pictureColor } from './bits'
+import { Meter, NodeChip, useNodeColor } from './bits'
 
 /**
  * Where a file's blobs live: one column per node, one row per blob, a filled cell where the node
@@ -18,7 +18,7 @@ export function PlacementMap(props: { blobs: BlobPlacement[]; address: string; s
   const nodes = [...new Set([...held.keys(), selfId, ...peers.filter((p) => p.state !== 'dead').map((p) => p.id)])].sort(
     (a, b) => (held.get(b) ?? 0) - (held.get(a) ?? 0) || a.localeCompare(b),
   )
-  const color = new Map(nodes.map((id, i) => [id, pictureColor(i, id)]))
+  const colorOf = useNodeColor()
   const shown = blobs.slice(0, MAX_PLACEMENT_BLOBS)
   const short = blobs.filter((b) => b.live < target).length
   let chunk = 0
@@ -28,7 +28,7 @@ export function PlacementMap(props: { blobs: BlobPlacement[]; address: string; s
       <ul class="holder-list">
         {nodes.map((id) => (
           <li key={id}>
-            <NodeChip id={id} self={id === selfId} color={color.get(id)} />
+            <NodeChip id={id} self={id === selfId} />
             <span class={`pill small ${state.get(id) === 'alive' ? 'ok' : state.get(id) === 'suspect' ? 'warn' : 'bad'}`}>{state.get(id) ?? 'unknown'}</span>
             <Meter value={percent(held.get(id) ?? 0, blobs.length)} tone="ok" label={`Share of blobs on ${id}`} />
             <span class="muted num">
@@ -49,7 +49,7 @@ export function PlacementMap(props: { blobs: BlobPlacement[]; address: string; s
               <th>Blob</th>
               {nodes.map((id) => (
                 <th key={id} title={id}>
-                  <span class="node-dot" style={{ background: color.get(id) }} />
+                  <span class="node-dot" style={{ background: colorOf(id) }} />
                   <span class="mono col-id">{shortId(id, 4)}</span>
                 </th>
               ))}
@@ -68,7 +68,7 @@ export function PlacementMap(props: { blobs: BlobPlacement[]; address: string; s
                     <td key={id} class="cell-wrap">
                       <span
                         class={has ? `cell held ${state.get(id) ?? 'dead'}` : 'cell'}
-                        style={has && state.get(id) === 'alive' ? { background: color.get(id) } : undefined}
+                        style={has && state.get(id) === 'alive' ? { background: colorOf(id) } : undefined}
                         title={has ? `${shortId(id)} holds ${shortId(blob.blob)}` : undefined}
                       />
                     </td>
