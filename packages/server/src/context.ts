@@ -64,6 +64,10 @@ export interface NodeContext {
   readonly ownerKey: Buffer
   readonly replicas: number
   readonly chunkSize: number
+  /** Chunks in flight during a put. */
+  readonly putWindow: number
+  /** Chunks fetched ahead during a get. */
+  readonly getWindow: number
   readonly clock: Clock
   readonly timing: Timing
   readonly logger: Logger

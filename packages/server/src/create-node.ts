@@ -26,6 +26,10 @@ export interface NodeOptions {
   /** Advertised capacity in bytes; default the store's. */
   capacity?: number
   chunkSize?: number
+  /** Chunks in flight during a put. */
+  putWindow?: number
+  /** Chunks fetched ahead during a get. */
+  getWindow?: number
   /** Directory of the catalog database. */
   catalogPath: string
   clock?: Clock
@@ -69,6 +73,8 @@ export async function createNode(opts: NodeOptions): Promise<CasNode> {
       ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
       ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
       ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+      ...(opts.putWindow !== undefined ? { putWindow: opts.putWindow } : {}),
+      ...(opts.getWindow !== undefined ? { getWindow: opts.getWindow } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.timing ? { timing: opts.timing } : {}),

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { decryptChunk, deriveChunkSecret, sha256 } from '@cas/crypto'
-import { GET_WINDOW } from './constants.js'
 import type { NodeContext } from './context.js'
 import { ServerError, throwIfAborted } from './errors.js'
 import type { BlobFetcher, FetchOptions } from './fetcher.js'
@@ -50,7 +49,7 @@ export interface ReadOptions extends FetchOptions {
 
 /**
  * Streams a file's plaintext. Only the chunks (and child manifests) that
- * overlap the range are fetched, up to {@link GET_WINDOW} ahead of the reader,
+ * overlap the range are fetched, up to `getWindow` (default 8) ahead of the reader,
  * from several holders in parallel, and written out in order. Plaintext is
  * checked twice over: a whole-file read is hashed and must match the root's
  * sha256 before the stream ends; with the owner key, each chunk's plaintext
@@ -67,7 +66,7 @@ export function readFile(ctx: NodeContext, fetcher: BlobFetcher, root: Manifest,
     const ahead: { ref: ChunkRef; blob: Promise<Buffer> }[] = []
     let exhausted = false
     const fill = async (): Promise<void> => {
-      while (!exhausted && ahead.length < GET_WINDOW) {
+      while (!exhausted && ahead.length < ctx.getWindow) {
         const next = await refs.next()
         if (next.done === true) {
           exhausted = true

@@ -4,7 +4,7 @@ import { Catalog, type FileRecord } from './catalog.js'
 import { formatCapability, parseRef } from './capability.js'
 import { systemClock, type Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
-import { CONTROL_TIMEOUT_MS, DEFAULT_CHUNK_SIZE, DEFAULT_REPLICAS, DEFAULT_TIMING, MAX_BATCH, UNLIMITED_CAPACITY, type Timing } from './constants.js'
+import { CONTROL_TIMEOUT_MS, DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, MAX_BATCH, UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
 import { BlobFetcher } from './fetcher.js'
@@ -34,6 +34,10 @@ export interface NodeComponents {
   capacity?: number
   /** Plaintext chunk size (default 1 MiB). */
   chunkSize?: number
+  /** Chunks in flight during a put (default {@link PUT_WINDOW}). */
+  putWindow?: number
+  /** Chunks fetched ahead during a get (default {@link GET_WINDOW}). */
+  getWindow?: number
   clock?: Clock
   logger?: Logger
   timing?: Partial<Timing>
@@ -154,6 +158,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       ownerKey: opts.ownerKey,
       replicas: opts.replicas ?? DEFAULT_REPLICAS,
       chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      putWindow: opts.putWindow ?? PUT_WINDOW,
+      getWindow: opts.getWindow ?? GET_WINDOW,
       clock,
       timing,
       logger: (opts.logger ?? silentLogger).child({ node: host.id.slice(0, 8) }),

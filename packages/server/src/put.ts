@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { deriveFileSecret, encryptChunk, sealChunk } from '@cas/crypto'
 import { chunkStream } from './chunker.js'
-import { PUT_WINDOW } from './constants.js'
 import type { NodeContext } from './context.js'
 import { throwIfAborted } from './errors.js'
 import { encodeManifest, ManifestBuilder } from './manifest.js'
@@ -32,7 +31,7 @@ export interface PutResult {
 /**
  * Streams a file into the network (DESIGN §5): chunk → seal (convergent
  * AES-256-CTR) → store locally pinned by this node → send to the chunk's
- * holders, with at most {@link PUT_WINDOW} chunks in flight so memory stays
+ * holders, with at most `putWindow` chunks (default 8) in flight so memory stays
  * flat for any size; then the child manifests and the root, placed the same
  * way. Resolves once every blob has its holders' confirmations (or as many as
  * the live network allows).
@@ -41,7 +40,7 @@ export async function putFile(ctx: NodeContext, source: AsyncIterable<Uint8Array
   const { signal } = opts
   const seq = await ctx.catalog.nextSeq(ctx.clock.now())
   const pins = [{ owner: ctx.id, seq }]
-  const window = new TaskWindow(PUT_WINDOW)
+  const window = new TaskWindow(ctx.putWindow)
   const blobIds: Buffer[] = []
   const short = new Map<string, number>()
   let minCopies = Number.POSITIVE_INFINITY

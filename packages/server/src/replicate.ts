@@ -54,11 +54,8 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
  * copy (this node counts when it is one of them).
  */
 export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
-  await ctx.store.put(id, blob, { pins, ...(signal ? { signal } : {}) })
-
   const ranked = currentPlacement(ctx).rank(id)
   const holders = ranked.slice(0, ctx.replicas)
-  let confirmed = holders.includes(ctx.id) ? 1 : 0
   const spare = ranked.slice(ctx.replicas).filter((p) => p !== ctx.id)
 
   const attempt = async (first: string): Promise<boolean> => {
@@ -75,9 +72,12 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
     }
     return false
   }
-  const results = await Promise.all(holders.filter((p) => p !== ctx.id).map(attempt))
-  confirmed += results.filter(Boolean).length
-  return confirmed
+  // The local write and the transfers overlap: each costs mostly latency (fsync, round trips).
+  const [, ...results] = await Promise.all([
+    ctx.store.put(id, blob, { pins, ...(signal ? { signal } : {}) }),
+    ...holders.filter((p) => p !== ctx.id).map(attempt),
+  ])
+  return (holders.includes(ctx.id) ? 1 : 0) + results.filter(Boolean).length
 }
 
 /**
