@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
+import { generateKeyPair } from '@cas/crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eventually } from './support/cluster.js'
 import { RealCluster, type RealNode } from './support/tcp-cluster.js'
@@ -124,5 +125,27 @@ describe('network key', () => {
     expect(a.node.peers().map((p) => p.id)).toEqual([b.node.id])
     expect(b.node.peers().map((p) => p.id)).toEqual([a.node.id])
     await expect(outsider.node.get(cap)).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+  })
+})
+
+describe('restart', () => {
+  const cluster = new RealCluster()
+  afterAll(async () => {
+    await cluster.close()
+  })
+
+  it('a node that dies is declared dead, and rejoins under the same id when it restarts', async () => {
+    const a = await cluster.add()
+    const b = await cluster.add()
+    const staticKey = generateKeyPair()
+    const c = await cluster.add({ staticKey })
+    const stateOn = (r: RealNode, id: string): string | undefined => r.node.peers().find((p) => p.id === id)?.state
+    expect(await eventually(() => stateOn(a, c.node.id) === 'alive' && stateOn(b, c.node.id) === 'alive')).toBe(true)
+    const id = c.node.id
+    await cluster.kill(c)
+    expect(await eventually(() => stateOn(a, id) === 'dead' && stateOn(b, id) === 'dead')).toBe(true)
+    const again = await cluster.add({ staticKey, bootstrapIndex: 1 })
+    expect(again.node.id).toBe(id)
+    expect(await eventually(() => stateOn(a, id) === 'alive' && stateOn(b, id) === 'alive' && again.node.peers().length === 2)).toBe(true)
   })
 })
