@@ -69,8 +69,22 @@ export function FilesPage({ api, target, uploads }: { api: Api; target: number; 
     event.preventDefault()
     dragDepth.current = 0
     setDragging(false)
-    const dropped = event.dataTransfer?.files
-    if (dropped !== undefined && dropped.length > 0) uploads.add(dropped)
+    const transfer = event.dataTransfer
+    if (transfer === null) return
+    // A dropped folder arrives as an unreadable File; only plain files are uploaded.
+    const files: File[] = []
+    let folders = 0
+    for (const item of Array.from(transfer.items)) {
+      if (item.kind !== 'file') continue
+      if (item.webkitGetAsEntry()?.isDirectory === true) {
+        folders++
+        continue
+      }
+      const file = item.getAsFile()
+      if (file !== null) files.push(file)
+    }
+    if (folders > 0) notify(`Folders cannot be uploaded: drop the files inside them`, 'error')
+    if (files.length > 0) uploads.add(files)
   }
   const onPick = (event: Event): void => {
     const input = event.currentTarget as HTMLInputElement

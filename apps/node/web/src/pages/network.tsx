@@ -6,8 +6,11 @@ import { PlacementMap } from '../components/placement-map'
 import { NETWORK_REFRESH_MS } from '../constants'
 import { formatAgo, formatBytes, formatDate, percent } from '../format'
 import { routeHref } from '../router'
-import type { NodeStatus } from '../types'
+import type { NodeStatus, PeerState } from '../types'
 import { usePoll } from '../use-poll'
+
+// Alive peers first: they are the ones holding data now.
+const STATE_ORDER: Record<PeerState, number> = { alive: 0, suspect: 1, dead: 2 }
 
 /** Whether a node offers a bounded capacity; unlimited comes as null, Infinity or MAX_SAFE_INTEGER. */
 function hasLimit(capacity: number | null | undefined): capacity is number {
@@ -25,7 +28,7 @@ export function NetworkPage({ api, status, target, file }: { api: Api; status: N
   const placement = usePoll((signal) => (file === undefined ? Promise.resolve(undefined) : api.placement(file, signal)), NETWORK_REFRESH_MS, [api, file])
 
   const list = peers.data ?? []
-  const others = list.filter((p) => p.id !== status?.id)
+  const others = list.filter((p) => p.id !== status?.id).sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || a.id.localeCompare(b.id))
   const alive = others.filter((p) => p.state === 'alive').length
   const suspect = others.filter((p) => p.state === 'suspect').length
   const dead = others.filter((p) => p.state === 'dead').length
