@@ -79,6 +79,13 @@ function validate(schema: HeaderSchema | undefined, fields: Record<string, unkno
   return parsed.data
 }
 
+/** Catches a malformed header of a known type here rather than as a protocol violation at the peer. */
+function checkOutgoing(schema: HeaderSchema | undefined, header: object, type: string): void {
+  if (schema === undefined) return
+  const parsed = schema.safeParse(header)
+  if (!parsed.success) throw new P2PError('INVALID_ARGUMENT', `invalid ${type} header`, { cause: parsed.error })
+}
+
 function checkType(type: string): void {
   if (RESERVED_TYPES.has(type) || type.length === 0 || type.length > 64) throw new P2PError('INVALID_ARGUMENT', `invalid message type "${type}"`)
 }
@@ -243,7 +250,9 @@ export class Host extends EventEmitter {
     }
     const failures = (blocked?.failures ?? 0) + 1
     if (this.#unreachable.size >= MAX_ADDRESS_BOOK_PEERS) this.#unreachable.delete(this.#unreachable.keys().next().value!)
-    this.#unreachable.set(addr, { failures, until: Date.now() + backoffDelay(failures, dialBackoffMs, dialBackoffMaxMs) })
+    // Equal jitter: skipped for at least half the doubled delay, so callers in a loop cannot hammer it.
+    const delay = Math.min(dialBackoffMaxMs, dialBackoffMs * 2 ** (failures + dialAttempts - 1))
+    this.#unreachable.set(addr, { failures, until: Date.now() + delay / 2 + backoffDelay(0, delay / 2, delay / 2) })
     if (lastError instanceof P2PError && lastError.code === 'TIMEOUT') throw lastError
     throw new P2PError('DIAL_FAILED', `could not reach ${addr}`, { cause: lastError })
   }
@@ -304,6 +313,7 @@ export class Host extends EventEmitter {
   /** Sends a request to a peer (dialing it if needed) and resolves with the validated response. */
   async request(peer: string, type: string, header: object, body?: Buffer, options: RequestOptions = {}): Promise<Response> {
     checkType(type)
+    checkOutgoing(KNOWN_REQUESTS[type]?.request, header, type)
     const conn = await this.#connectPeer(peer, options.signal)
     return conn.request(type, header, body, options)
   }
@@ -311,6 +321,7 @@ export class Host extends EventEmitter {
   /** Sends a one-way message to a peer (dialing it if needed). */
   async send(peer: string, type: string, header: object, body?: Buffer): Promise<void> {
     checkType(type)
+    checkOutgoing(KNOWN_MESSAGES[type], header, type)
     const conn = await this.#connectPeer(peer, undefined)
     await conn.send(type, header, body)
   }

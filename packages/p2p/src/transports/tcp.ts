@@ -69,9 +69,9 @@ export function tcpTransport(options: TcpTransportOptions = {}): Transport {
     },
 
     dial(addr: string, opts: DialOptions = {}): Promise<Duplex> {
-      const { host, port } = parseAddress(addr)
       const { signal } = opts
       return new Promise<Duplex>((resolve, reject) => {
+        const { host, port } = parseAddress(addr)
         if (signal?.aborted === true) {
           reject(new P2PError('ABORTED', 'dial aborted', { cause: signal.reason }))
           return
