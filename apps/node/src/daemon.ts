@@ -48,6 +48,8 @@ export interface DaemonOptions {
   webRoot?: string | null
   /** Export Node.js process metrics (one daemon per process). Default true. */
   processMetrics?: boolean
+  /** How long in-flight transfers may run on after stop() before they are aborted. */
+  shutdownGraceMs?: number
 }
 
 /** A running daemon. */
@@ -132,7 +134,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // New clients find no daemon from here on.
       await removeApiFiles(paths).catch(() => {})
       const closing = api.app.close()
-      if (!(await api.transfers.drain(SHUTDOWN_GRACE_MS))) {
+      if (!(await api.transfers.drain(options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS))) {
         logger.warn({ transfers: api.transfers.size }, 'aborting transfers still running after the grace period')
         api.transfers.abortAll()
       }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { startDaemon, type Daemon } from '../src/daemon.js'
 import { createLogger } from '../src/logger.js'
@@ -182,4 +183,43 @@ test('a bad config field is one line naming the field, exit 1', async () => {
   await writeFile(join(root, 'config.json'), JSON.stringify({ ...config, replicas: 0, colour: 'blue' }))
   const two = await cas(['--root', root, 'daemon'], factory)
   expect(two.stderr.trim().split('\n')).toEqual([expect.stringMatching(/replicas: /), expect.stringMatching(/colour: unknown key/)])
+})
+
+describe('graceful shutdown', () => {
+  test('stop() lets a download in flight finish, or aborts it after the grace period', async () => {
+    const root = join(dir, 'node')
+    await cas(['--root', root, 'init'], factory)
+    const config = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(root, 'config.json'), JSON.stringify({ ...config, listen: '127.0.0.1:0', api: '127.0.0.1:0' }))
+    const logger = createLogger({ level: 'silent', pretty: false })
+    const body = randomBytes(200_000)
+
+    for (const grace of [30_000, 50]) {
+      const daemon = await startDaemon({ root, createNode: factory, logger, processMetrics: false, webRoot: null, shutdownGraceMs: grace })
+      const fake = fakes.at(-1)!
+      await fake.put(Readable.from([body]), { name: 'slow.bin' })
+      fake.chunkDelayMs = 5 // 200 chunks of 1000 bytes: about a second
+      const response = await fetch(`${daemon.apiUrl}/v1/files/slow.bin`, { headers: { authorization: `Bearer ${daemon.token}` } })
+      expect(response.status).toBe(200)
+      const received = response.arrayBuffer().then(
+        (buffer) => Buffer.from(buffer),
+        () => undefined,
+      )
+      await daemon.stop()
+      const got = await received
+      if (grace === 30_000) {
+        expect(got?.equals(body)).toBe(true)
+      } else {
+        expect(got).toBeUndefined()
+        expect(fake.signals.at(-1)?.aborted).toBe(true)
+      }
+      await expect(stat(join(root, 'api'))).rejects.toThrow()
+    }
+  })
+})
+
+test('a mistyped command is one line with a suggestion, exit 2', async () => {
+  const run = await cas(['lss'], factory)
+  expect(run.code).toBe(2)
+  expect(run.stderr).toMatch(/^cas: unknown command 'lss' \(Did you mean ls\?\) \(see cas --help\)\n$/)
 })

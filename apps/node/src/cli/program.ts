@@ -27,7 +27,7 @@ export function buildProgram(ctx: CommandContext): Command {
       writeOut: (text) => ctx.io.stdout.write(text),
       writeErr: (text) => ctx.io.stderr.write(text),
       // One line, in the same shape as every other error.
-      outputError: (text, write) => write(`cas: ${text.replace(/^error: /, '').trim()} (see cas --help)\n`),
+      outputError: (text, write) => write(`cas: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (see cas --help)\n`),
     })
   registerSetupCommands(program, ctx)
   registerDaemonCommand(program, ctx)

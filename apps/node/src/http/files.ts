@@ -48,7 +48,8 @@ export function registerFileRoutes(app: FastifyInstance, options: FileRoutesOpti
       const result = await node.put(meter, { ...(name === undefined ? {} : { name }), signal: transfer.signal })
       return await reply.code(201).send(result)
     } catch (err) {
-      throw meter.limitError ?? err
+      // Report why the upload stopped (limit, shutdown) rather than how the node noticed.
+      throw meter.limitError ?? (transfer.signal.aborted ? (transfer.signal.reason as Error) : err)
     } finally {
       raw.off('aborted', clientGone)
       raw.off('error', clientGone)

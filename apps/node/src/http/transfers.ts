@@ -51,6 +51,6 @@ export class Transfers {
 
   /** Aborts every transfer in flight. */
   abortAll(): void {
-    for (const controller of this.#active) controller.abort(new CasError('ABORTED', 'the daemon is shutting down'))
+    for (const controller of this.#active) controller.abort(new CasError('UNAVAILABLE', 'the daemon is shutting down'))
   }
 }

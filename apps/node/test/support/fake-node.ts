@@ -42,6 +42,8 @@ export class FakeNode implements NodeLike {
   readonly names = new Map<string, string>()
   readonly metrics: Record<string, number> = { bytesPut: 0, bytesGot: 0, repairQueue: 0 }
   capacity = Number.POSITIVE_INFINITY
+  /** Pause between the 1000-byte chunks of get() streams. */
+  chunkDelayMs = 0
   /** Set to make get() streams fail after this many bytes. */
   failAfter: number | undefined
   /** Every signal handed to put/get, to check aborts. */
@@ -90,10 +92,13 @@ export class FakeNode implements NodeLike {
     const file = this.#find(ref)
     const { start, end } = opts.range ?? { start: 0, end: file.info.size - 1 }
     const slice = file.bytes.subarray(start, end + 1)
-    const failAfter = this.failAfter
+    const { failAfter, chunkDelayMs } = this
+    const signal = opts.signal
     async function* chunks(): AsyncGenerator<Buffer> {
       for (let offset = 0; offset < slice.length; offset += 1000) {
         if (failAfter !== undefined && offset >= failAfter) throw new FakeNodeError('UNAVAILABLE', 'holders went away')
+        if (chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, chunkDelayMs))
+        signal?.throwIfAborted()
         yield slice.subarray(offset, offset + 1000)
       }
     }

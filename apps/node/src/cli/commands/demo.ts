@@ -61,13 +61,17 @@ function printWalkthrough(ctx: CommandContext, demo: Demo): void {
   ctx.print()
   ctx.print('Open a node URL above in a browser (the web UI), or try the CLI in another terminal:')
   ctx.print()
-  ctx.print(`  echo "hello, CAS" > hello.txt`)
-  ctx.print(`  ${cas} --root ${root(1)} put hello.txt             # store on node 1, prints the address`)
-  ctx.print(`  ${cas} --root ${root(1)} ls                        # node 1's files`)
-  ctx.print(`  ${cas} --root ${root(1)} share hello.txt           # prints a cas1:… capability`)
-  ctx.print(`  ${cas} --root ${root(Math.min(3, last))} get CAPABILITY -o copy.txt   # fetch it on another node`)
-  ctx.print(`  ${cas} --root ${root(2)} peers                     # the network as node 2 sees it`)
-  ctx.print(`  ${cas} --root ${root(last)} status --json`)
+  const steps: [string, string][] = [
+    ['echo "hello, CAS" > hello.txt', ''],
+    [`${cas} --root ${root(1)} put hello.txt`, 'store it on node 1; prints its address'],
+    [`${cas} --root ${root(1)} ls`, "node 1's files"],
+    [`${cas} --root ${root(1)} share hello.txt`, 'prints a cas1:… capability'],
+    [`${cas} --root ${root(Math.min(3, last))} get CAPABILITY -o copy.txt`, 'fetch it on another node'],
+    [`${cas} --root ${root(2)} peers`, 'the network as node 2 sees it'],
+    [`${cas} --root ${root(last)} status`, ''],
+  ]
+  const width = Math.max(...steps.map(([command]) => command.length))
+  for (const [command, comment] of steps) ctx.print(`  ${comment === '' ? command : `${command.padEnd(width)}  # ${comment}`}`)
   ctx.print()
   ctx.print('Press Ctrl-C to stop the demo; its folder is removed.')
 }
