@@ -120,7 +120,6 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
     for (const buffer of buffers) hash.update(buffer)
   }
 
-  let done = false
   try {
     for (;;) {
       const result = await nextChunk(iterator, signal)
@@ -144,17 +143,12 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
     // Data (and the size needed to read it back) must be on disk before the rename publishes it.
     await handle.datasync()
     await handle.close()
-    done = true
     return position
   } catch (err) {
-    if (!done) {
-      // Let a failed source clean up (a Readable is destroyed by return()).
-      if (typeof iterator.return === 'function') {
-        void Promise.resolve(iterator.return()).catch(noop)
-      }
-      await inFlight?.catch(noop)
-      await handle.close().catch(noop)
-    }
+    // Let the source clean up (return() destroys a Readable); not awaited: a stalled source may never settle.
+    if (typeof iterator.return === 'function') void Promise.resolve(iterator.return()).catch(noop)
+    await inFlight?.catch(noop)
+    await handle.close().catch(noop)
     await unlink(path).catch(noop)
     throw toStoreError(err, 'put')
   }
