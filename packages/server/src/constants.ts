@@ -58,6 +58,8 @@ export const DEFAULT_TIMING = {
   repairBytesPerSecond: 64 * 1024 * 1024,
   /** Pushes repair keeps in flight at once. */
   repairConcurrency: 2,
+  /** Repair leaves blobs written less than this long ago alone (a put may still be sending them). */
+  repairGraceMs: 30_000,
   /** How often an unreachable bootstrap address is retried while alone. */
   bootstrapRetryMs: 2_000,
 } as const
@@ -70,6 +72,9 @@ export type Timing = { -readonly [K in keyof typeof DEFAULT_TIMING]: number }
  * than this much of its capacity is free: one window of chunks plus slack.
  */
 export const FULL_MARGIN_BYTES = 64 * 1024 * 1024
+
+/** Most entries in the recently-written set; the oldest are dropped beyond it. */
+export const MAX_RECENT_BLOBS = 100_000
 
 /** Capacity advertised on the wire for "unlimited" (JSON has no Infinity). */
 export const UNLIMITED_CAPACITY = Number.MAX_SAFE_INTEGER

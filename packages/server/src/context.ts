@@ -73,6 +73,12 @@ export interface NodeContext {
   readonly logger: Logger
   readonly metrics: NodeMetrics
   readonly events: EventEmitter
+  /**
+   * Blobs written here recently (id → local time): a put may still be sending
+   * them to their holders, so repair leaves them alone for a grace period
+   * instead of racing the put with duplicate pushes.
+   */
+  readonly recent: Map<string, number>
   /** Blobs held here with fewer live copies than wanted at the last check, with that count. */
   readonly shortBlobs: Map<string, number>
 }

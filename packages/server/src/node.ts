@@ -166,6 +166,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       metrics: this.metrics,
       events: this,
       shortBlobs: new Map(),
+      recent: new Map(),
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
     this.repairer = new Repairer(this.ctx)

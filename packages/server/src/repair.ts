@@ -25,6 +25,8 @@ export interface RepairReport {
  * - a holder that lacks it gets it pushed, with the pins this node knows, by
  *   exactly one pusher: the highest-ranked holder that has it, or, when no
  *   holder has it, any non-holder with a copy (one pusher per blob);
+ * - blobs written here within `repairGraceMs` are skipped: a put may still
+ *   be sending them to their holders;
  * - a blob nobody pins any more is collected;
  * - a copy here that is no longer needed (this node is not a holder, every
  *   holder has it, and neither this node's owner nor its catalog needs it)
@@ -71,6 +73,11 @@ export class Repairer {
 
   private async pass(): Promise<RepairReport> {
     const { ctx } = this
+    const settled = ctx.clock.now() - ctx.timing.repairGraceMs
+    for (const [id, at] of ctx.recent) {
+      if (at > settled) break // insertion order is time order
+      ctx.recent.delete(id)
+    }
     const placement = currentPlacement(ctx)
     const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0 }
     const short = new Map<string, number>()
@@ -99,7 +106,9 @@ export class Repairer {
     report.checked += all.length
     // Collection: a blob nobody pins (its owners deleted it) is garbage, unless a file of this node still uses it.
     const ids: string[] = []
+    const settled = ctx.clock.now() - ctx.timing.repairGraceMs
     for (const id of all) {
+      if ((ctx.recent.get(id) ?? Number.NEGATIVE_INFINITY) > settled) continue
       if ((await ctx.store.isPinned(id)) || ctx.catalog.isReferenced(id)) ids.push(id)
       else if (await ctx.store.delete(id)) report.dropped++
     }

@@ -1,4 +1,4 @@
-import { CONTROL_TIMEOUT_MS, MAX_BATCH, TRANSFER_TIMEOUT_MS } from './constants.js'
+import { CONTROL_TIMEOUT_MS, MAX_BATCH, MAX_RECENT_BLOBS, TRANSFER_TIMEOUT_MS } from './constants.js'
 import type { Pin, Reply } from './components.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
@@ -54,6 +54,7 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
  * copy (this node counts when it is one of them).
  */
 export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
+  markRecent(ctx, id)
   const ranked = currentPlacement(ctx).rank(id)
   const holders = ranked.slice(0, ctx.replicas)
   const spare = ranked.slice(ctx.replicas).filter((p) => p !== ctx.id)
@@ -78,6 +79,13 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
     ...holders.filter((p) => p !== ctx.id).map(attempt),
   ])
   return (holders.includes(ctx.id) ? 1 : 0) + results.filter(Boolean).length
+}
+
+/** Notes that a blob was just written here; see {@link NodeContext.recent}. */
+export function markRecent(ctx: NodeContext, id: string): void {
+  ctx.recent.delete(id)
+  ctx.recent.set(id, ctx.clock.now())
+  if (ctx.recent.size > MAX_RECENT_BLOBS) ctx.recent.delete(ctx.recent.keys().next().value!)
 }
 
 /**

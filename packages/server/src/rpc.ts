@@ -3,6 +3,7 @@ import type { NodeContext } from './context.js'
 import { ServerError } from './errors.js'
 import { isHex64 } from './ids.js'
 import type { PeerRecord } from './membership.js'
+import { markRecent } from './replicate.js'
 
 /*
  * Handlers for the requests other nodes send (wire types of @cas/p2p; headers
@@ -45,6 +46,7 @@ export function registerHandlers(ctx: NodeContext): void {
     // A blob nobody pins would be collected at once: refuse it rather than store garbage.
     if (pins.length === 0) throw new ServerError('FORBIDDEN', `blob ${id} comes without pins`)
     // The store re-hashes the bytes and refuses them (CORRUPT) unless they match the id.
+    markRecent(ctx, id)
     const { stored, pinned } = await store.put(id, body, { pins })
     // Every pin was older than its owner's delete: this is deleted data coming back; do not keep it.
     if (pinned?.every((ok) => !ok) === true && !(await store.isPinned(id))) {
