@@ -13,6 +13,15 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(digits)} ${UNITS[unit]}`
 }
 
+/** 42 → "42 s", 150 → "2 min 30 s", 7300 → "2 h 1 min". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—'
+  const s = Math.ceil(seconds)
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+}
+
 /** "just now", "5 s ago", "3 min ago", "2 h ago", "4 d ago"; the date beyond a month. */
 export function formatAgo(iso: string | undefined, now = Date.now()): string {
   if (iso === undefined) return '—'

@@ -1,5 +1,5 @@
 import type { JSX } from 'preact'
-import { formatBytes, percent } from '../format'
+import { formatBytes, formatDuration, percent } from '../format'
 import type { UploadItem, Uploads } from '../use-uploads'
 import { Meter } from './bits'
 import { Icon } from './icon'
@@ -10,8 +10,10 @@ function describe(item: UploadItem): string {
       return `Waiting · ${formatBytes(item.size)}`
     case 'sending': {
       const seconds = item.startedAt === undefined ? 0 : (Date.now() - item.startedAt) / 1000
-      const rate = seconds > 0.5 ? ` · ${formatBytes(item.loaded / seconds)}/s` : ''
-      return `${formatBytes(item.loaded)} of ${formatBytes(item.size)}${rate}`
+      const share = `${Math.floor(percent(item.loaded, item.size))}% · ${formatBytes(item.loaded)} of ${formatBytes(item.size)}`
+      if (seconds < 0.5 || item.loaded === 0) return share
+      const rate = item.loaded / seconds
+      return `${share} · ${formatBytes(rate)}/s · ${formatDuration((item.size - item.loaded) / rate)} left`
     }
     case 'storing':
       return 'Encrypting and replicating…'
