@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { formatHostPort, isLoopback, parseHostPort } from './address.js'
 import { removeApiFiles, writeApiFiles } from './api-files.js'
 import { applyOverrides, loadConfig, type Config, type ConfigOverrides } from './config.js'
-import { SHUTDOWN_GRACE_MS, SHUTDOWN_HARD_LIMIT_MS } from './constants.js'
+import { DEFAULT_MAX_UPLOAD_BYTES, SHUTDOWN_GRACE_MS, SHUTDOWN_HARD_LIMIT_MS } from './constants.js'
 import { CasError, errorMessage } from './errors.js'
 import { generateToken } from './http/auth.js'
 import { buildHttpApi, type HttpApi } from './http/app.js'
@@ -106,7 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       token,
       logger: logger.child({ component: 'http' }),
       replicas: config.replicas,
-      maxUploadBytes: config.maxUploadSize ?? Number.MAX_SAFE_INTEGER,
+      maxUploadBytes: config.maxUploadSize ?? DEFAULT_MAX_UPLOAD_BYTES,
       webRoot,
       processMetrics: options.processMetrics ?? true,
     })

@@ -1,5 +1,3 @@
-import { CasError } from './errors.js'
-
 const UNITS: Record<string, number> = {
   '': 1,
   b: 1,
@@ -29,13 +27,6 @@ export function parseSize(text: string): number | undefined {
   if (unit === undefined) return undefined
   const bytes = Math.floor(Number(match[1]) * unit)
   return Number.isSafeInteger(bytes) ? bytes : undefined
-}
-
-/** {@link parseSize} for a command-line flag: a bad value is a usage error. */
-export function parseSizeFlag(flag: string, text: string): number {
-  const bytes = parseSize(text)
-  if (bytes === undefined) throw new CasError('USAGE', `${flag}: not a size: ${JSON.stringify(text)} (try 10GB, 512MiB or a number of bytes)`)
-  return bytes
 }
 
 /** Formats bytes for people: `1.5 MiB`. */

@@ -5,6 +5,7 @@ import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { EXIT_INTERRUPTED } from '../../constants.js'
 import { CasError, errorCode } from '../../errors.js'
 import type { CommandContext } from '../context.js'
 import { startProgress } from '../progress.js'
@@ -114,7 +115,7 @@ async function writeToStdout(body: NodeJS.ReadableStream, verify: Transform, std
 async function writeToFile(body: NodeJS.ReadableStream, verify: Transform, target: string, handleSignals: boolean, check: () => void): Promise<void> {
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`)
   const onSignal = (): void => {
-    void rm(temp, { force: true }).finally(() => process.exit(130))
+    void rm(temp, { force: true }).finally(() => process.exit(EXIT_INTERRUPTED))
   }
   if (handleSignals) process.once('SIGINT', onSignal)
   try {
