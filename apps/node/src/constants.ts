@@ -32,6 +32,8 @@ export const MAX_REF_LENGTH = 2048
 export const MAX_JSON_BODY_BYTES = 64 * 1024
 /** Largest upload when the config sets none: effectively unlimited, uploads are streamed. */
 export const DEFAULT_MAX_UPLOAD_BYTES = Number.MAX_SAFE_INTEGER
+/** Bytes buffered on each side of the byte meter that sits in every upload and download. */
+export const METER_HIGH_WATER_MARK = 1024 * 1024
 /** A client that sends no bytes for this long is disconnected (slowloris protection). */
 export const HTTP_IDLE_TIMEOUT_MS = 5 * 60 * 1000
 /** Time to receive the request headers. */
@@ -44,6 +46,8 @@ export const SHUTDOWN_GRACE_MS = 10_000
 /** The daemon waits this long for its node to stop before giving up. */
 export const SHUTDOWN_HARD_LIMIT_MS = 30_000
 
+/** Read size of `cas put FILE`: large reads mean fewer, larger writes to the API socket. */
+export const READ_CHUNK_BYTES = 1024 * 1024
 /** How long a CLI command waits for a daemon to answer a short request. */
 export const CLIENT_TIMEOUT_MS = 30_000
 

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream'
+import { METER_HIGH_WATER_MARK } from '../constants.js'
 import { CasError } from '../errors.js'
 
 /**
@@ -13,7 +14,9 @@ export class ByteMeter extends Transform {
   readonly #onBytes: (bytes: number) => void
 
   constructor(limit: number, onBytes: (bytes: number) => void = () => {}) {
-    super()
+    // Room for about one chunk (1 MiB by default) on each side, so the producer can work on the
+    // next chunk while the socket drains this one; the bound still holds memory flat.
+    super({ highWaterMark: METER_HIGH_WATER_MARK })
     this.#limit = limit
     this.#onBytes = onBytes
   }

@@ -5,7 +5,7 @@ import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { EXIT_INTERRUPTED } from '../../constants.js'
+import { EXIT_INTERRUPTED, READ_CHUNK_BYTES } from '../../constants.js'
 import { CasError, errorCode } from '../../errors.js'
 import type { CommandContext } from '../context.js'
 import { startProgress } from '../progress.js'
@@ -26,7 +26,7 @@ export function registerTransferCommands(program: Command, ctx: CommandContext):
         name ??= basename(file)
       }
       const client = await ctx.client(command)
-      const source = file === '-' ? ctx.io.stdin : createReadStream(file)
+      const source = file === '-' ? ctx.io.stdin : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES })
       const progress = startProgress(ctx.io, 'put', size)
       let result
       try {
