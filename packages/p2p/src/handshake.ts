@@ -132,7 +132,8 @@ function encodeHello(hello: Hello): Buffer {
   return bytes
 }
 
-function decodeHello(bytes: Buffer): Hello {
+/** Parses and checks a hello payload; throws P2PError HANDSHAKE_FAILED. */
+export function decodeHello(bytes: Buffer): Hello {
   if (bytes.length > MAX_HELLO_BYTES) throw new P2PError('HANDSHAKE_FAILED', 'hello too large')
   let value: unknown
   try {

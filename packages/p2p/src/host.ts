@@ -363,7 +363,11 @@ export class Host extends EventEmitter {
     })
       .then(
         (session) => {
-          this.#adopt(socket, session, session.remoteId, remote)
+          try {
+            this.#adopt(socket, session, session.remoteId, remote)
+          } catch (err) {
+            this.#log.debug({ remote, err }, 'inbound connection refused')
+          }
         },
         (err: P2PError) => {
           socket.destroy()
@@ -426,8 +430,10 @@ export class Host extends EventEmitter {
   readonly #router: ConnectionRouter = {
     prepareRequest: (conn, type, fields, body) => {
       const registered = this.#handlers.get(type)
+      // A malformed header of a known type is a violation whether or not this host serves the type.
+      const schema = registered?.schema ?? KNOWN_REQUESTS[type]?.request
+      const header = validate(schema, fields, `${type} request`)
       if (registered === undefined) return undefined
-      const header = validate(registered.schema, fields, `${type} request`)
       return (signal) => registered.handler(body === undefined ? { peer: conn.peerId, header, signal } : { peer: conn.peerId, header, body, signal })
     },
     parseResponse: (type, fields) => validate(this.#responseSchemas.get(type) ?? KNOWN_REQUESTS[type]?.response, fields, `${type} response`),
