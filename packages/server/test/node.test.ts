@@ -69,9 +69,12 @@ describe('CasNode on an in-process network', () => {
   it('drops and reports a holder that serves corrupted bytes, reading from another', async () => {
     await network(5)
     const data = randomBytes(CHUNK * 8)
-    const [a, b, ...rest] = cluster.nodes
+    const [a, b] = cluster.nodes
     const put = await a!.node.put(Readable.from([data]))
-    const liar = rest[0]!
+    // The liar must be asked: make it the first holder b turns to for the root blob.
+    const [root] = await a!.node.placement(put.address)
+    const liarId = root!.holders.find((h) => h !== b!.node.id)
+    const liar = cluster.nodes.find((n) => n.node.id === liarId)!
     cluster.fakeHost(cluster.nodes.indexOf(liar)).tamper = (type, body) => {
       if (type !== 'get-blob' || body === undefined) return body
       const bad = Buffer.from(body)
