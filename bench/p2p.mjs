@@ -79,7 +79,7 @@ async function server() {
   host.handle('ping', async () => ({ header: {} }))
   process.send({ raw: raw.address().port, tls: secure?.address().port, p2p: host.addresses[0], id: host.id })
   process.on('message', async (m) => {
-    if (m === 'cpu') process.send({ cpu: process.cpuUsage() })
+    if (m === 'cpu') process.send({ cpu: { ...process.cpuUsage(), faults: process.resourceUsage().minorPageFault } })
     if (m === 'exit') { await host.close(); raw.close(); secure?.close(); process.exit(0) }
   })
 }
@@ -131,14 +131,15 @@ async function client() {
   const cpuMs = (u) => (u.user + u.system) / 1000
   // CPU time per MiB on each side: a figure that stays meaningful on a busy machine.
   const measure = async (name, fn) => {
-    const c0 = process.cpuUsage(); const s0 = await serverCpu()
+    const c0 = process.cpuUsage(); const s0 = await serverCpu(); const f0 = process.resourceUsage().minorPageFault
     const value = await fn()
-    const c1 = process.cpuUsage(c0); const s1 = await serverCpu()
+    const c1 = process.cpuUsage(c0); const s1 = await serverCpu(); const f1 = process.resourceUsage().minorPageFault
     results.cpuMsPerMiB[name] = { sender: cpuMs(c1) / (TOTAL / MiB), receiver: (cpuMs(s1) - cpuMs(s0)) / (TOTAL / MiB) }
+    results.pageFaultsPerMiB[name] = { sender: (f1 - f0) / (TOTAL / MiB), receiver: (s1.faults - s0.faults) / (TOTAL / MiB) }
     return value
   }
   const chunk = randomBytes(MESSAGE)
-  const results = { bytes: TOTAL, messageBytes: MESSAGE, cpuMsPerMiB: {} }
+  const results = { bytes: TOTAL, messageBytes: MESSAGE, cpuMsPerMiB: {}, pageFaultsPerMiB: {} }
 
   if (MODES.has('tcp')) results.rawTcp = mibps(TOTAL, await measure('rawTcp', () => rawTcp(ports.raw, chunk)))
   if (ports.tls !== undefined && MODES.has('tls')) {

@@ -1,11 +1,9 @@
 import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto'
+import type { KeyPair } from '@cas/crypto'
 import { P2PError } from '../errors.js'
 
-/** A raw X25519 key pair, structurally identical to @cas/crypto's KeyPair. */
-export interface KeyPair {
-  publicKey: Buffer
-  privateKey: Buffer
-}
+/** A raw X25519 key pair (@cas/crypto's KeyPair). */
+export type { KeyPair }
 
 /** Length of X25519 keys and shared secrets (Noise DHLEN). */
 export const DH_LENGTH = 32
