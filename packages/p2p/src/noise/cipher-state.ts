@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM, type CipherChaCha20Poly1305, type DecipherChaCha20Poly1305 } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, type CipherGCM, type DecipherGCM, type CipherChaCha20Poly1305, type DecipherChaCha20Poly1305 } from 'node:crypto'
 import { NOISE_TAG_LENGTH } from '../constants.js'
 import { P2PError } from '../errors.js'
 import type { CipherName } from './protocol-name.js'
@@ -21,7 +21,8 @@ const MAX_NONCE = Number.MAX_SAFE_INTEGER
  */
 export class CipherState {
   readonly cipher: CipherName
-  #key: Buffer | undefined
+  // A KeyObject: node:crypto then skips converting the raw key on every frame.
+  #key: KeyObject | undefined
   #n = 0
   readonly #algorithm: 'aes-256-gcm' | 'chacha20-poly1305'
   readonly #nonce = Buffer.alloc(12)
@@ -34,7 +35,7 @@ export class CipherState {
 
   initializeKey(key: Buffer | undefined): void {
     if (key !== undefined && key.length !== 32) throw new P2PError('NOISE', 'cipher key must be 32 bytes')
-    this.#key = key
+    this.#key = key === undefined ? undefined : createSecretKey(key)
     this.#n = 0
   }
 
@@ -64,7 +65,7 @@ export class CipherState {
     return this.#nonce
   }
 
-  #requireKey(): Buffer {
+  #requireKey(): KeyObject {
     if (this.#key === undefined) throw new P2PError('NOISE', 'cipher has no key')
     return this.#key
   }
