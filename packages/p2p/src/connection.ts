@@ -215,7 +215,8 @@ export class Connection implements PeerConnection {
       this.#pending.set(id, { type, resolve, reject, cleanup })
     })
     try {
-      await this.#write({ ...fields, t: type, id }, body, signal)
+      // A request that timed out or was aborted while waiting for drain is not sent at all.
+      await this.#write({ ...fields, t: type, id }, body, signal, () => this.#pending.has(id))
     } catch (err) {
       this.#settle(id)?.reject(err as P2PError)
     }
@@ -259,9 +260,10 @@ export class Connection implements PeerConnection {
     })
   }
 
-  async #write(header: Envelope, body: Buffer | undefined, signal?: AbortSignal): Promise<void> {
+  async #write(header: Envelope, body: Buffer | undefined, signal?: AbortSignal, stillWanted?: () => boolean): Promise<void> {
     while (this.#socket.writableNeedDrain && this.#state !== 'closed') await this.#wait(this.#drainWaiters, signal)
     if (this.#state === 'closed') throw new P2PError('CLOSED', 'connection closed', { cause: this.#closeReason })
+    if (stillWanted?.() === false) return
     this.#enqueue(header, body)
   }
 

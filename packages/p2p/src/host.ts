@@ -393,7 +393,8 @@ export class Host extends EventEmitter {
       throw new P2PError(this.#closing !== undefined ? 'CLOSED' : 'BANNED', `peer ${peerId.slice(0, 16)}… refused`)
     }
     const conn = new Connection({ socket, session, dialerId, remoteAddress, limits: this.limits, logger: this.#log, router: this.#router })
-    if (!conn.isOpen) return conn
+    // Bytes that came with the handshake may already have broken the protocol.
+    if (!conn.isOpen) throw new P2PError('CLOSED', `connection to ${peerId.slice(0, 16)}… closed at once`)
     this.#all.add(conn)
     this.addAddresses(peerId, session.hello.addresses)
     const existing = this.#connections.get(peerId)

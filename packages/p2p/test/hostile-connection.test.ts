@@ -169,6 +169,27 @@ describe('after the handshake', () => {
   })
 })
 
+describe('backpressure towards a slow reader', () => {
+  test('send() waits for drain instead of queueing, and resumes when the peer reads', async () => {
+    const peer = await rawPeer(memoryTransport(network), target.addresses[0]!)
+    const id = peer.staticKey.publicKey.toString('hex')
+    await until(() => target.isConnected(id))
+    peer.socket.pause()
+    const body = Buffer.alloc(256 * 1024)
+    let resolved = 0
+    const sends: Promise<void>[] = []
+    // Bounded: 64 sends of 256 KiB; a sender that ignores drain resolves them all at once.
+    for (let i = 0; i < 64; i++) sends.push(target.send(id, 'bulk', {}, body).then(() => void resolved++))
+    await turns(50)
+    expect(resolved).toBeGreaterThan(0)
+    expect(resolved).toBeLessThan(64)
+    peer.socket.resume()
+    await Promise.all(sends)
+    expect(resolved).toBe(64)
+    peer.socket.destroy()
+  })
+})
+
 test('inputs fed to live connections', () => {
   console.log(`live fuzz inputs: ${fuzzCounter.inputs}`)
   expect(fuzzCounter.inputs).toBeGreaterThan(0)
