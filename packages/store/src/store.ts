@@ -532,6 +532,18 @@ export class BlobStore {
     })
   }
 
+  /**
+   * Re-hashes blob `id` and, when its bytes no longer match the id, moves it to
+   * `<root>/quarantine/<id>.<time>` as the scrub does (its pins stay, so a good copy put back later
+   * is kept for the same owners). For a reader that has just found a damaged copy: the blob
+   * disappears from view at once instead of at the next scrub. Resolves true when it was moved,
+   * false when it is intact or absent.
+   */
+  async quarantine(id: string): Promise<boolean> {
+    assertBlobId(id)
+    return this.#operation(() => this.#locks.run(id, () => this.#quarantine(id)))
+  }
+
   /** Moves a corrupt blob aside. Re-checks under the lock: the blob may have been replaced meanwhile. */
   async #quarantine(id: string): Promise<boolean> {
     const path = blobPath(this.#blobsDir, id)

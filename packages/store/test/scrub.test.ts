@@ -48,6 +48,26 @@ describe('scrub', () => {
     expect(warnings).toEqual([expect.objectContaining({ blob: bad.id })])
   })
 
+  test('quarantine moves one damaged blob aside at once and leaves an intact one', async () => {
+    const store = await tempStore()
+    const good = blob(pseudoRandom(5000, 3))
+    const bad = blob(pseudoRandom(7000, 4))
+    await store.put(good.id, good.bytes)
+    await store.put(bad.id, bad.bytes, { pins: [{ owner: 'owner-a', seq: 1 }] })
+    await corrupt(store.root, bad.id)
+
+    expect(await store.quarantine(good.id)).toBe(false)
+    expect(await store.quarantine(bad.id)).toBe(true)
+    expect(await store.quarantine(bad.id)).toBe(false) // gone already
+    expect(await listAll(store)).toEqual([good.id])
+    expect(await store.stat()).toMatchObject({ count: 1, bytes: 5000 })
+    expect(await names(join(store.root, 'quarantine'))).toHaveLength(1)
+    // The pins stay: a good copy put back is kept for the same owner.
+    expect(await store.put(bad.id, bad.bytes)).toEqual({ stored: true, size: 7000 })
+    expect(await store.pins(bad.id)).toEqual([{ owner: 'owner-a', seq: 1 }])
+    await rejectsWith(store.quarantine('nope'), 'INVALID_ID')
+  })
+
   test('an abort stops a slow scrub with ABORTED', async () => {
     const store = await tempStore({ scrubBytesPerSecond: 1024 })
     const { id, bytes } = blob(pseudoRandom(64 * 1024))
