@@ -31,6 +31,10 @@ export interface BlobStoreLike {
   unpin(id: string, owner: string, seq: number): Promise<boolean>
   pins(id: string): Promise<Pin[]>
   isPinned(id: string): Promise<boolean>
+  /** Moves a copy whose bytes no longer match its id out of view, keeping its pins; true when moved. Without it, the node deletes such a copy. */
+  quarantine?(id: string): Promise<boolean>
+  /** Re-hashes every blob at a bounded rate, moving damaged ones out of view; the node runs it now and then when present. */
+  scrub?(opts?: { signal?: AbortSignal }): Promise<{ corrupt: string[] }>
 }
 
 /** What a node says about itself in the handshake. */

@@ -22,6 +22,10 @@ export interface NodeMetrics {
   blobsServed: number
   /** Blobs that arrived with bytes not matching their id. */
   corruptBlobs: number
+  /** Copies in this node's own store found damaged (bytes not matching the id) and moved aside. */
+  localCorruptBlobs: number
+  /** Damaged local copies replaced by verified ones fetched from other nodes. */
+  blobsHealed: number
   /** Blobs waiting for a repair push in the current pass. */
   repairQueue: number
   /** Copies pushed by repair. */
@@ -45,6 +49,8 @@ export function newMetrics(): NodeMetrics {
     blobsReceived: 0,
     blobsServed: 0,
     corruptBlobs: 0,
+    localCorruptBlobs: 0,
+    blobsHealed: 0,
     repairQueue: 0,
     repairPushed: 0,
     repairDropped: 0,
@@ -81,4 +87,6 @@ export interface NodeContext {
   readonly recent: Map<string, number>
   /** Blobs held here with fewer live copies than wanted at the last check, with that count. */
   readonly shortBlobs: Map<string, number>
+  /** Blobs whose damaged local copy is being replaced (one heal per blob at a time). */
+  readonly healing: Set<string>
 }

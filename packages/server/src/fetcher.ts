@@ -33,12 +33,22 @@ export class BlobFetcher {
 
   /** The verified bytes of blob `id`; UNAVAILABLE if no reachable node has a good copy. */
   async fetch(id: string): Promise<Buffer> {
-    const { ctx } = this
     throwIfAborted(this.opts.signal)
     if (this.opts.remoteOnly !== true) {
-      const local = await this.readLocal(id)
-      if (local !== undefined) return local
+      const local = await readLocal(this.ctx, id)
+      if (local.bytes !== undefined) return local.bytes
+      if (local.damaged) {
+        // The damaged copy is out of the way: put back the good one this get is about to fetch.
+        const bytes = await this.fetchRemote(id)
+        void restore(this.ctx, id, bytes)
+        return bytes
+      }
     }
+    return this.fetchRemote(id)
+  }
+
+  private async fetchRemote(id: string): Promise<Buffer> {
+    const { ctx } = this
     const ranked = currentPlacement(ctx).rank(id).filter((p) => p !== ctx.id)
     const holders = ranked.slice(0, ctx.replicas)
     const tried = new Set<string>()
@@ -66,19 +76,6 @@ export class BlobFetcher {
     }
     throwIfAborted(this.opts.signal)
     throw new ServerError('UNAVAILABLE', `no reachable node has a good copy of blob ${id}`)
-  }
-
-  private async readLocal(id: string): Promise<Buffer | undefined> {
-    try {
-      if (!(await this.ctx.store.has(id))) return undefined
-      const bytes = await this.ctx.store.get(id)
-      if (hashHex(bytes) === id) return bytes
-      this.ctx.logger.warn({ blob: id }, 'local copy does not match its id; fetching another')
-    } catch (err) {
-      if (isProgrammerError(err)) throw err
-      this.ctx.logger.debug({ blob: id, code: errorCode(err) }, 'local read failed')
-    }
-    return undefined
   }
 
   private async tryPeer(peer: string, id: string, tried: Set<string>): Promise<Buffer | undefined> {
@@ -112,4 +109,74 @@ export class BlobFetcher {
 
 function hashHex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
+}
+
+/**
+ * Reads this node's copy of a blob and checks it against its id: bit rot or a bad disk must never
+ * reach a reader, here or on another node. A damaged copy is moved aside at once, so `has` stops
+ * claiming it and repair on the other holders sees it missing; its pins stay. `damaged` tells the
+ * caller a good copy is wanted back.
+ */
+export async function readLocal(ctx: NodeContext, id: string): Promise<{ bytes?: Buffer; damaged: boolean }> {
+  let bytes: Buffer
+  try {
+    if (!(await ctx.store.has(id))) return { damaged: false }
+    bytes = await ctx.store.get(id)
+  } catch (err) {
+    if (isProgrammerError(err)) throw err
+    ctx.logger.debug({ blob: id, code: errorCode(err) }, 'local read failed')
+    return { damaged: false }
+  }
+  if (hashHex(bytes) === id) return { bytes, damaged: false }
+  ctx.metrics.localCorruptBlobs++
+  ctx.logger.warn({ blob: id }, 'stored copy does not match its id (damaged on disk); moved aside, fetching a good copy')
+  try {
+    if (ctx.store.quarantine !== undefined) await ctx.store.quarantine(id)
+    else await ctx.store.delete(id)
+  } catch (err) {
+    if (isProgrammerError(err)) throw err
+    ctx.logger.warn({ blob: id, code: errorCode(err) }, 'could not move a damaged copy aside')
+  }
+  return { damaged: true }
+}
+
+/**
+ * Reads a local copy for someone else (a peer's get, a repair push). A damaged copy is moved aside
+ * and a good one fetched back from the other nodes in the background; until then, undefined.
+ */
+export async function readLocalForPeer(ctx: NodeContext, id: string): Promise<Buffer | undefined> {
+  const local = await readLocal(ctx, id)
+  if (local.damaged) heal(ctx, id)
+  return local.bytes
+}
+
+/** Fetches a good copy of a blob whose local copy was damaged, from the other nodes, and stores it again. One at a time per blob. */
+export function heal(ctx: NodeContext, id: string): void {
+  if (ctx.healing.has(id)) return
+  ctx.healing.add(id)
+  void (async () => {
+    try {
+      const bytes = await new BlobFetcher(ctx, { remoteOnly: true }).fetch(id)
+      await restore(ctx, id, bytes)
+    } catch (err) {
+      if (isProgrammerError(err)) throw err
+      ctx.logger.warn({ blob: id, code: errorCode(err) }, 'no good copy to heal a damaged blob from yet; repair will bring one')
+    } finally {
+      ctx.healing.delete(id)
+    }
+  })()
+}
+
+/** Stores a verified copy again in place of a damaged one; its pins were kept. */
+async function restore(ctx: NodeContext, id: string, bytes: Buffer): Promise<void> {
+  try {
+    const { stored } = await ctx.store.put(id, bytes)
+    if (stored) {
+      ctx.metrics.blobsHealed++
+      ctx.logger.info({ blob: id }, 'damaged copy replaced by a verified one')
+    }
+  } catch (err) {
+    if (isProgrammerError(err)) throw err
+    ctx.logger.warn({ blob: id, code: errorCode(err) }, 'could not store a healed copy')
+  }
 }

@@ -7,7 +7,7 @@ import type { BlobStoreLike, HostLike } from './components.js'
 import { CONTROL_TIMEOUT_MS, DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, MAX_BATCH, UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
-import { BlobFetcher } from './fetcher.js'
+import { BlobFetcher, heal } from './fetcher.js'
 import { childLoader, loadRoot, normalizeRange, readFile, type ByteRange, type FileInfo } from './get.js'
 import { Gossiper } from './gossip.js'
 import { silentLogger, type Logger } from './logger.js'
@@ -132,6 +132,10 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   private readonly stats = { used: 0, capacity: UNLIMITED_CAPACITY }
   private repairTimer: unknown
   private debounceTimer: unknown
+  private followUpTimer: unknown
+  private scrubTimer: unknown
+  private scrubbing: Promise<void> | undefined
+  private readonly scrubAbort = new AbortController()
   private started = false
   private stopped = false
 
@@ -167,6 +171,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       events: this,
       shortBlobs: new Map(),
       recent: new Map(),
+      healing: new Set(),
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
     this.repairer = new Repairer(this.ctx)
@@ -208,8 +213,14 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       this.emit('peer', change)
       if (change.state !== 'suspect') this.scheduleRepair(ctx.timing.repairDebounceMs)
     })
+    // Blobs a pass had to leave alone (a put may still be sending them) get a pass of their own once
+    // their grace is over, instead of waiting for the next periodic one.
+    this.on('repair', (report) => {
+      if (report.deferred > 0) this.scheduleFollowUp()
+    })
     await this.gossiper.start()
     this.scheduleRepair(ctx.timing.repairIntervalMs)
+    this.scheduleScrub(ctx.timing.scrubDelayMs)
   }
 
   /** Stops gossip and repair, closes the host and the catalog. The store is left open for its owner to close. */
@@ -219,6 +230,10 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.gossiper.stop()
     this.ctx.clock.clearTimeout(this.repairTimer)
     this.ctx.clock.clearTimeout(this.debounceTimer)
+    this.ctx.clock.clearTimeout(this.followUpTimer)
+    this.ctx.clock.clearTimeout(this.scrubTimer)
+    this.scrubAbort.abort()
+    await this.scrubbing
     await this.repairer.stop()
     await this.ctx.host.close()
     await this.ctx.catalog.close()
@@ -418,6 +433,45 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       clock.clearTimeout(this.debounceTimer)
       this.debounceTimer = clock.setTimeout(fire, delayMs)
     }
+  }
+
+  private scheduleFollowUp(): void {
+    if (this.stopped || this.followUpTimer !== undefined) return
+    this.followUpTimer = this.ctx.clock.setTimeout(() => {
+      this.followUpTimer = undefined
+      if (this.stopped) return
+      this.repairer.run().catch((err: unknown) => this.ctx.logger.error({ err }, 'repair pass failed'))
+    }, this.ctx.timing.repairGraceMs)
+  }
+
+  /**
+   * Re-hashes the local store now and then (at the store's bounded rate): a copy that rotted on
+   * disk and that nobody reads would otherwise count as a good copy forever. Damaged copies are
+   * moved aside by the store and fetched again from the other nodes.
+   */
+  private scheduleScrub(delayMs: number): void {
+    const { ctx } = this
+    const scrub = ctx.store.scrub?.bind(ctx.store)
+    if (this.stopped || scrub === undefined) return
+    this.scrubTimer = ctx.clock.setTimeout(() => {
+      if (this.stopped) return
+      this.scrubbing = (async () => {
+        try {
+          const { corrupt } = await scrub({ signal: this.scrubAbort.signal })
+          for (const id of corrupt) {
+            ctx.metrics.localCorruptBlobs++
+            ctx.logger.warn({ blob: id }, 'scrub found a damaged copy; fetching a good one')
+            heal(ctx, id)
+          }
+        } catch (err) {
+          if (isProgrammerError(err)) throw err
+          if (!this.stopped) ctx.logger.warn({ code: errorCode(err), err }, 'scrub failed')
+        } finally {
+          this.scrubbing = undefined
+          this.scheduleScrub(ctx.timing.scrubIntervalMs)
+        }
+      })()
+    }, delayMs)
   }
 
   private async refreshStats(): Promise<void> {

@@ -1,6 +1,7 @@
 import { MAX_BATCH } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError } from './errors.js'
+import { readLocalForPeer } from './fetcher.js'
 import type { Placement } from './placement.js'
 import { RateLimiter } from './rate-limiter.js'
 import { askHas, currentPlacement, pushBlob } from './replicate.js'
@@ -16,6 +17,8 @@ export interface RepairReport {
   dropped: number
   /** Blobs with fewer live copies on their holders than wanted (or than live nodes, if fewer). */
   underReplicated: number
+  /** Blobs left alone because they were written within the grace period; a later pass covers them. */
+  deferred: number
 }
 
 /**
@@ -79,7 +82,7 @@ export class Repairer {
       ctx.recent.delete(id)
     }
     const placement = currentPlacement(ctx)
-    const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0 }
+    const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0, deferred: 0 }
     const short = new Map<string, number>()
     let batch: string[] = []
     for await (const id of ctx.store.list()) {
@@ -108,7 +111,10 @@ export class Repairer {
     const ids: string[] = []
     const settled = ctx.clock.now() - ctx.timing.repairGraceMs
     for (const id of all) {
-      if ((ctx.recent.get(id) ?? Number.NEGATIVE_INFINITY) > settled) continue
+      if ((ctx.recent.get(id) ?? Number.NEGATIVE_INFINITY) > settled) {
+        report.deferred++
+        continue
+      }
       if ((await ctx.store.isPinned(id)) || ctx.catalog.isReferenced(id)) ids.push(id)
       else if (await ctx.store.delete(id)) report.dropped++
     }
@@ -187,7 +193,9 @@ export class Repairer {
       const pins = await ctx.store.pins(id)
       // Unpinned here means deleted by its owner (or never pinned): nothing to spread.
       if (pins.length === 0) return false
-      const blob = await ctx.store.get(id)
+      // Never spread a copy damaged on disk: it is moved aside and healed instead.
+      const blob = await readLocalForPeer(ctx, id)
+      if (blob === undefined) return false
       await this.limiter.take(blob.byteLength, this.abort.signal)
       await pushBlob(ctx, to, id, blob, pins, this.abort.signal)
       ctx.logger.debug({ blob: id, to }, 'repair pushed a copy')

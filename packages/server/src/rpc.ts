@@ -1,6 +1,7 @@
 import type { Pin } from './components.js'
 import type { NodeContext } from './context.js'
 import { ServerError } from './errors.js'
+import { readLocalForPeer } from './fetcher.js'
 import { isHex64 } from './ids.js'
 import type { PeerRecord } from './membership.js'
 import { markRecent } from './replicate.js'
@@ -61,7 +62,13 @@ export function registerHandlers(ctx: NodeContext): void {
     const id = blobId(header.blob)
     const offset = typeof header.offset === 'number' ? header.offset : undefined
     const length = typeof header.length === 'number' ? header.length : undefined
-    const body = await store.get(id, offset === undefined ? undefined : { offset, ...(length === undefined ? {} : { length }) })
+    // Checked against its id before it leaves: a copy damaged on disk is never served (it is moved aside and healed).
+    const bytes = await readLocalForPeer(ctx, id)
+    if (bytes === undefined) throw new ServerError('NOT_FOUND', `blob ${id} is not here`)
+    if (offset !== undefined && offset > bytes.byteLength) {
+      throw new ServerError('INVALID_ARGUMENT', `offset ${offset} is past the end of blob ${id}`)
+    }
+    const body = offset === undefined ? bytes : bytes.subarray(offset, length === undefined ? undefined : offset + length)
     metrics.blobsServed++
     return { header: {}, body }
   })
