@@ -176,6 +176,11 @@ export class Connection implements PeerConnection {
     return this.#state === 'open'
   }
 
+  /** True once the stream has closed. */
+  get isClosed(): boolean {
+    return this.#state === 'closed'
+  }
+
   /** Requests of ours awaiting a response. */
   get pendingRequests(): number {
     return this.#pending.size

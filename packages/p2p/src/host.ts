@@ -225,7 +225,10 @@ export class Host extends EventEmitter {
     if (expectedId !== undefined && conn.peerId !== expectedId) {
       throw new P2PError('UNEXPECTED_PEER', `expected peer ${expectedId.slice(0, 16)}…, got ${conn.peerId.slice(0, 16)}…`)
     }
-    return this.#connections.get(conn.peerId) ?? conn
+    const current = this.#connections.get(conn.peerId)
+    if (current !== undefined) return current
+    if (!conn.isOpen) throw new P2PError('CLOSED', `the connection to ${conn.peerId.slice(0, 16)}… was closed by the peer`)
+    return conn
   }
 
   async #dialWithRetries(addr: string, expectedId: string | undefined, signal: AbortSignal | undefined): Promise<Connection> {
@@ -393,12 +396,15 @@ export class Host extends EventEmitter {
       throw new P2PError(this.#closing !== undefined ? 'CLOSED' : 'BANNED', `peer ${peerId.slice(0, 16)}… refused`)
     }
     const conn = new Connection({ socket, session, dialerId, remoteAddress, limits: this.limits, logger: this.#log, router: this.#router })
-    // Bytes that came with the handshake may already have broken the protocol.
-    if (!conn.isOpen) throw new P2PError('CLOSED', `connection to ${peerId.slice(0, 16)}… closed at once`)
+    // Bytes that came with the handshake may already have broken the protocol...
+    if (conn.isClosed) throw new P2PError('CLOSED', `connection to ${peerId.slice(0, 16)}… closed at once`)
     this.#all.add(conn)
     this.addAddresses(peerId, session.hello.addresses)
     const existing = this.#connections.get(peerId)
-    if (existing === undefined) {
+    if (!conn.isOpen) {
+      // ...or carried the peer's goaway: it lost a duplicate-connection tie-break over there.
+      void conn.close()
+    } else if (existing === undefined) {
       this.#register(conn)
     } else if (this.#prefer(conn, existing)) {
       this.#log.debug({ peer: peerId.slice(0, 16) }, 'duplicate connection: keeping the new one')

@@ -244,7 +244,7 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
   })
 
   test('simultaneous dials end with one connection that both sides agree on', async () => {
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 10; round++) {
       make = makeNetwork()
       const a = await host()
       const b = await host()
