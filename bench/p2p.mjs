@@ -4,7 +4,10 @@
 //
 //   pnpm --filter @cas/p2p build && node bench/p2p.mjs [--json]
 //   env: BENCH_BYTES (default 1 GiB), BENCH_MESSAGE_BYTES (1 MiB), BENCH_PINGS (sequential, 2000),
-//        BENCH_REQUESTS (concurrent, 20000), BENCH_CONCURRENCY (64)
+//        BENCH_REQUESTS (concurrent, 20000), BENCH_CONCURRENCY (64),
+//        BENCH_MODES (comma list of tcp,tls,p2p,requests,latency; default all)
+// Besides MiB/s it reports CPU milliseconds per MiB on each side (and page faults per MiB in --json):
+// on a shared machine those stay comparable when wall-clock throughput does not.
 import { execFileSync, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -25,7 +28,7 @@ const PINGS = env('BENCH_PINGS', 2000)
 const REQUESTS = env('BENCH_REQUESTS', 20000)
 const CONCURRENCY = env('BENCH_CONCURRENCY', 64)
 const MODES = new Set((process.env.BENCH_MODES ?? 'tcp,tls,p2p,requests,latency').split(','))
-const hello = (host) => () => ({ version: 1, addresses: host ? host.addresses : [], capacity: 0, used: 0 })
+const hello = () => ({ version: 1, addresses: [], capacity: 0, used: 0 })
 
 // ---- server process ---------------------------------------------------------------------------
 
@@ -71,8 +74,7 @@ async function server() {
   }
 
   let received = 0
-  let host
-  host = await createHost({ transport: tcpTransport(), staticKey: generateNoiseKeyPair(), networkKey: Buffer.from(networkKey, 'hex'), listen: ['127.0.0.1:0'], hello: hello(host) })
+  const host = await createHost({ transport: tcpTransport(), staticKey: generateNoiseKeyPair(), networkKey: Buffer.from(networkKey, 'hex'), listen: ['127.0.0.1:0'], hello })
   host.onMessage('bench-data', (msg) => { received += msg.body?.length ?? 0 })
   host.handle('bench-put', async (req) => ({ header: { n: req.body?.length ?? 0 } }))
   host.handle('bench-done', async () => { const n = received; received = 0; return { header: { received: n } } })
@@ -148,8 +150,7 @@ async function client() {
     results.tlsCipher = cipher
   }
 
-  let host
-  host = await createHost({ transport: tcpTransport(process.env.BENCH_HWM ? { writableHighWaterMark: Number(process.env.BENCH_HWM) } : {}), staticKey: generateNoiseKeyPair(), networkKey, listen: [], hello: hello(host) })
+  const host = await createHost({ transport: tcpTransport(), staticKey: generateNoiseKeyPair(), networkKey, listen: [], hello })
   await host.connect(ports.p2p, { expectedId: ports.id })
   const messages = Math.ceil(TOTAL / MESSAGE)
 

@@ -107,3 +107,15 @@ export const MAX_PENDING_HANDSHAKES = 256
 
 /** Plaintext queued for encryption past which the queue is flushed at once instead of at the end of the tick. */
 export const FLUSH_NOW_BYTES = 256 * 1024
+
+/** Accepted streams kept until a listener callback is registered. */
+export const LISTENER_BACKLOG = 128
+
+/** TCP socket write buffer before write() returns false: big enough for 1 MiB messages to flow without stalls. */
+export const DEFAULT_TCP_HIGH_WATER = 1024 * 1024
+
+/** Most items in one batched request or gossip message (blob ids, pins, peer records). */
+export const MAX_BATCH = 1024
+
+/** Bytes buffered during a handshake: a few frames; more before the handshake is done is hostile. */
+export const MAX_HANDSHAKE_BUFFER = 4 * (NOISE_MAX_MESSAGE + FRAME_LENGTH_BYTES)

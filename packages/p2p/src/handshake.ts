@@ -13,7 +13,7 @@
  * expected right after msg2, before it sends anything of its own.
  */
 import type { Duplex } from 'node:stream'
-import { CAS_NOISE_PROTOCOL, CAS_PROLOGUE, FRAME_LENGTH_BYTES, MAX_HELLO_BYTES, NOISE_MAX_MESSAGE, PROTOCOL_VERSION } from './constants.js'
+import { CAS_NOISE_PROTOCOL, CAS_PROLOGUE, FRAME_LENGTH_BYTES, MAX_HANDSHAKE_BUFFER, MAX_HELLO_BYTES, PROTOCOL_VERSION } from './constants.js'
 import { P2PError } from './errors.js'
 import { helloSchema, type Hello } from './messages.js'
 import type { CipherState } from './noise/cipher-state.js'
@@ -43,9 +43,6 @@ export interface HandshakeParams {
   timeoutMs: number
   signal?: AbortSignal
 }
-
-// The handshake buffers at most a few frames: anything more before we are done is hostile.
-const MAX_HANDSHAKE_BUFFER = 4 * (NOISE_MAX_MESSAGE + FRAME_LENGTH_BYTES)
 
 /** Reads length-prefixed frames off a socket during the handshake. */
 class HandshakeReader {

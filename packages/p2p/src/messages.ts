@@ -4,12 +4,11 @@
  * envelope and never reach handlers.
  */
 import { z } from 'zod'
-import { MAX_ADDRESSES_PER_PEER, MAX_ERROR_MESSAGE_LENGTH, MAX_TYPE_LENGTH } from './constants.js'
+import { MAX_ADDRESSES_PER_PEER, MAX_BATCH, MAX_ERROR_MESSAGE_LENGTH, MAX_TYPE_LENGTH } from './constants.js'
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
 const count = z.int().min(0)
 const address = z.string().min(1).max(256)
-const MAX_BATCH = 1024
 
 /** Types the envelope reserves for replies and connection control. */
 export const RESERVED_TYPES = new Set(['res', 'error', 'cancel', 'goaway', 'hello'])

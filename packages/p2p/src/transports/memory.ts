@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream'
 import { P2PError } from '../errors.js'
-import { LISTENER_BACKLOG, connectionError, formatAddress, parseAddress, type DialOptions, type Listener, type Transport } from './transport.js'
+import { LISTENER_BACKLOG } from '../constants.js'
+import { connectionError, formatAddress, parseAddress, type DialOptions, type Listener, type Transport } from './transport.js'
 
 type WriteCallback = (error?: Error | null) => void
 

@@ -1,15 +1,14 @@
 import { createServer, connect, type NetConnectOpts, type Server, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { P2PError } from '../errors.js'
-import { LISTENER_BACKLOG, formatAddress, parseAddress, type DialOptions, type Listener, type Transport } from './transport.js'
+import { DEFAULT_TCP_HIGH_WATER, LISTENER_BACKLOG } from '../constants.js'
+import { formatAddress, parseAddress, type DialOptions, type Listener, type Transport } from './transport.js'
 
 /** Options of the TCP transport. */
 export interface TcpTransportOptions {
   /** Socket buffer before write() returns false; large so 1 MiB messages flow without stalls. Default 1 MiB. */
   writableHighWaterMark?: number
 }
-
-const DEFAULT_TCP_HIGH_WATER = 1024 * 1024
 
 function tune(socket: Socket): void {
   // Frames are batched above, so Nagle would only add latency to small requests.

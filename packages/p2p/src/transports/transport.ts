@@ -63,6 +63,3 @@ export function remoteHostOf(address: string): string {
 export function connectionError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code })
 }
-
-/** Pending connections kept until the listener callback is registered. */
-export const LISTENER_BACKLOG = 128
