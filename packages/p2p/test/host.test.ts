@@ -344,3 +344,21 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
     expect((await rejection(a.request(b.id, 'has', { blobs: ['x'] }))).code).toBe('INVALID_ARGUMENT')
   })
 })
+
+describe('dialing a silent listener', () => {
+  test('the handshake times out and the dial fails without hanging', async () => {
+    const network = new MemoryNetwork()
+    const silent = await memoryTransport(network).listen('silent:0')
+    silent.onConnection(() => {})
+    const a = await startHost(memoryTransport(network), 'mem:0', { limits: { handshakeTimeoutMs: 50, dialAttempts: 1 } })
+    try {
+      const err = await rejection(a.connect(silent.addresses[0]!))
+      expect(err.code).toBe('HANDSHAKE_FAILED')
+      expect(err.message).toMatch(/timed out/)
+      expect(a.connections()).toHaveLength(0)
+    } finally {
+      await a.close()
+      await silent.close()
+    }
+  })
+})
