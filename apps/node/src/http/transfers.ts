@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { CasError } from '../errors.js'
 
 /** One running upload or download. */
@@ -23,6 +24,9 @@ export class Transfers {
   /** Registers a transfer; its signal fires when the client goes away or shutdown aborts it. */
   begin(): Transfer & { abort(reason: unknown): void } {
     const controller = new AbortController()
+    // One transfer's signal guards every request of its window of chunks; each listener is
+    // removed when its request settles, so many at once is expected, not a leak.
+    setMaxListeners(0, controller.signal)
     this.#active.add(controller)
     const end = (): void => {
       if (!this.#active.delete(controller)) return
