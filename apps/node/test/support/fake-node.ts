@@ -141,6 +141,7 @@ export class FakeNode implements NodeLike {
       bytes: this.usedBytes(),
       capacity: this.capacity,
       underReplicated: 0,
+      replicas: 3,
     }
   }
 
