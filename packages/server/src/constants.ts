@@ -60,6 +60,10 @@ export const DEFAULT_TIMING = {
   repairConcurrency: 2,
   /** Repair leaves blobs written less than this long ago alone (a put may still be sending them). */
   repairGraceMs: 30_000,
+  /** How long a peer that did not answer a request is routed around; doubles while it keeps failing. */
+  unresponsiveBackoffMs: 30_000,
+  /** Longest such period. */
+  unresponsiveBackoffMaxMs: 10 * 60_000,
   /** Time from start to the first integrity scrub of the local store (when the store can scrub). */
   scrubDelayMs: 5 * 60_000,
   /** Time from the end of one scrub to the start of the next; the store bounds its rate. */

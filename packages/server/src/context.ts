@@ -5,6 +5,7 @@ import type { BlobStoreLike, HostLike } from './components.js'
 import type { Timing } from './constants.js'
 import type { Logger } from './logger.js'
 import type { Membership } from './membership.js'
+import type { PeerHealth } from './peer-health.js'
 
 /** Plain counters a node keeps; the app exports them to Prometheus. */
 export interface NodeMetrics {
@@ -89,4 +90,6 @@ export interface NodeContext {
   readonly shortBlobs: Map<string, number>
   /** Blobs whose damaged local copy is being replaced (one heal per blob at a time). */
   readonly healing: Set<string>
+  /** Peers that recently failed to answer requests: placement routes around them for a while. */
+  readonly health: PeerHealth
 }

@@ -57,7 +57,7 @@ export class BlobFetcher {
       if (got !== undefined) return got
     }
     // Not on its holders (placement moved, or they failed): ask everyone else who is alive.
-    const others = ctx.membership.livePeers().filter((p) => !tried.has(p) && !this.bad.has(p))
+    const others = ctx.membership.livePeers().filter((p) => !tried.has(p) && !this.bad.has(p) && !ctx.health.isDown(p))
     const answers = await Promise.all(
       others.map(async (peer) => {
         try {

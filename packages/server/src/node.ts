@@ -13,6 +13,7 @@ import { Gossiper } from './gossip.js'
 import { silentLogger, type Logger } from './logger.js'
 import { walkBlobs } from './manifest.js'
 import { Membership, type PeerState } from './membership.js'
+import { PeerHealth } from './peer-health.js'
 import { putFile, type PutOptions, type PutResult } from './put.js'
 import { Repairer, type RepairReport } from './repair.js'
 import { askHas, currentPlacement, requestPeer } from './replicate.js'
@@ -172,6 +173,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       shortBlobs: new Map(),
       recent: new Map(),
       healing: new Set(),
+      health: new PeerHealth(clock, timing.unresponsiveBackoffMs, timing.unresponsiveBackoffMaxMs),
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
     this.repairer = new Repairer(this.ctx)
@@ -207,6 +209,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const { ctx } = this
     registerHandlers(ctx)
     ctx.host.on('peer:connect', (conn) => {
+      ctx.health.answered(conn.peerId)
       ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
     })
     ctx.membership.on('change', (change) => {

@@ -4,9 +4,16 @@ import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
 import { Placement } from './placement.js'
 
-/** The current placement view: this node and every peer not dead, minus full ones. */
+/**
+ * The current placement view: this node and every peer not dead, minus full ones, and minus peers
+ * that recently failed to answer (see {@link NodeContext.health}) unless that would leave fewer
+ * candidates than the replication target (then this node's own link is the likelier problem).
+ */
 export function currentPlacement(ctx: NodeContext): Placement {
-  return new Placement(ctx.membership.placementMembers())
+  const members = ctx.membership.placementMembers()
+  const answering = members.filter((m) => !ctx.health.isDown(m.id))
+  const room = (list: { full: boolean }[]): number => list.filter((m) => !m.full).length
+  return new Placement(room(answering) >= Math.min(ctx.replicas, room(members)) ? answering : members)
 }
 
 /**
@@ -21,8 +28,19 @@ export async function requestPeer(
   body: Buffer | undefined,
   opts: { signal?: AbortSignal; timeoutMs?: number },
 ): Promise<Reply> {
-  if (!ctx.host.isConnected(peer)) await dialPeer(ctx, peer, opts.signal)
-  return ctx.host.request(peer, type, header, body, opts)
+  try {
+    if (!ctx.host.isConnected(peer)) await dialPeer(ctx, peer, opts.signal)
+    const reply = await ctx.host.request(peer, type, header, body, opts)
+    ctx.health.answered(peer)
+    return reply
+  } catch (err) {
+    if (opts.signal?.aborted !== true && ctx.health.failed(peer, err)) {
+      ctx.logger.info({ peer, type, code: errorCode(err) }, 'peer did not answer; routing around it for a while')
+    } else if (errorCode(err) !== undefined && (err as { remoteCode?: unknown }).remoteCode !== undefined) {
+      ctx.health.answered(peer)
+    }
+    throw err
+  }
 }
 
 /** Connects to a peer by the addresses in its membership record, first that answers wins. */

@@ -42,6 +42,13 @@ export class FakeHost extends EventEmitter implements HostLike {
   readonly connected = new Set<string>()
   /** Test hook: rewrite outgoing reply bodies of this host (a lying holder). */
   tamper: ((type: string, body: Buffer | undefined) => Buffer | undefined) | undefined
+  /**
+   * Test hook: this host takes requests and never answers them; callers see TIMEOUT (after a
+   * short delay rather than their full timeout, to keep tests fast). Gossip still flows.
+   */
+  stalled = false
+  /** Types of the requests that reached this host while it was stalled. */
+  readonly stalledRequests: string[] = []
 
   constructor(
     private readonly net: FakeNetwork,
@@ -92,6 +99,11 @@ export class FakeHost extends EventEmitter implements HostLike {
     const other = this.peer(peer)
     const handler = other.handlers.get(type)
     if (handler === undefined) throw new FakeError('PROTOCOL', `no handler for ${type}`)
+    if (other.stalled) {
+      other.stalledRequests.push(type)
+      await new Promise((r) => setTimeout(r, 200))
+      throw new FakeError('TIMEOUT', `${type} request timed out`)
+    }
     await new Promise((r) => setImmediate(r))
     try {
       const reply = await handler({

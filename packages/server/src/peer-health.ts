@@ -1,0 +1,48 @@
+import type { Clock } from './clock.js'
+import { errorCode } from './errors.js'
+
+/**
+ * Peers that failed to answer a request: timed out, could not be dialled, or dropped the
+ * connection mid-request. Gossip heartbeats only prove that a peer's process runs; a peer that
+ * takes requests and never answers (overloaded, wedged, or hostile) would otherwise stay in
+ * placement and make every put and get wait for a timeout on it. Such a peer is routed around
+ * for a backoff period that doubles while it keeps failing, and forgiven as soon as it answers
+ * or connects afresh. An error reply from the peer (FULL, CORRUPT, ...) is an answer.
+ */
+export class PeerHealth {
+  private readonly down = new Map<string, { until: number; failures: number }>()
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly baseMs: number,
+    private readonly maxMs: number,
+  ) {}
+
+  /** Records a failed request to `peer`; returns true when this failure newly marked it down. */
+  failed(peer: string, err: unknown): boolean {
+    // Requests that were in flight together fail together: one incident, counted once.
+    if (!isNoAnswer(err) || this.isDown(peer)) return false
+    const failures = (this.down.get(peer)?.failures ?? 0) + 1
+    const backoff = Math.min(this.maxMs, this.baseMs * 2 ** (failures - 1))
+    this.down.set(peer, { until: this.clock.now() + backoff, failures })
+    return true
+  }
+
+  /** The peer answered (or connected afresh): it is trusted again. */
+  answered(peer: string): void {
+    this.down.delete(peer)
+  }
+
+  /** True while the peer is being routed around. */
+  isDown(peer: string): boolean {
+    const entry = this.down.get(peer)
+    return entry !== undefined && entry.until > this.clock.now()
+  }
+}
+
+/** Failures that mean the peer did not answer, as opposed to an error reply it sent or our own abort. */
+function isNoAnswer(err: unknown): boolean {
+  if (typeof err === 'object' && err !== null && 'remoteCode' in err && (err as { remoteCode?: unknown }).remoteCode !== undefined) return false
+  const code = errorCode(err)
+  return code === 'TIMEOUT' || code === 'DIAL_FAILED' || code === 'CLOSED' || code === 'HANDSHAKE_FAILED' || code === 'UNAVAILABLE'
+}
