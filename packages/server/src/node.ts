@@ -134,6 +134,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   private repairTimer: unknown
   private debounceTimer: unknown
   private followUpTimer: unknown
+  private followUpAt = 0
   private scrubTimer: unknown
   private scrubbing: Promise<void> | undefined
   private readonly scrubAbort = new AbortController()
@@ -219,7 +220,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     // Blobs a pass had to leave alone (a put may still be sending them) get a pass of their own once
     // their grace is over, instead of waiting for the next periodic one.
     this.on('repair', (report) => {
-      if (report.deferred > 0) this.scheduleFollowUp()
+      if (report.deferred > 0) this.scheduleFollowUp(report.settledAt)
     })
     await this.gossiper.start()
     this.scheduleRepair(ctx.timing.repairIntervalMs)
@@ -438,13 +439,20 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     }
   }
 
-  private scheduleFollowUp(): void {
-    if (this.stopped || this.followUpTimer !== undefined) return
-    this.followUpTimer = this.ctx.clock.setTimeout(() => {
-      this.followUpTimer = undefined
-      if (this.stopped) return
-      this.repairer.run().catch((err: unknown) => this.ctx.logger.error({ err }, 'repair pass failed'))
-    }, this.ctx.timing.repairGraceMs)
+  /** A repair pass at `at` (clock ms), unless one is already due earlier: that one reschedules what it still has to leave. */
+  private scheduleFollowUp(at: number): void {
+    const { clock } = this.ctx
+    if (this.stopped || (this.followUpTimer !== undefined && this.followUpAt <= at)) return
+    clock.clearTimeout(this.followUpTimer)
+    this.followUpAt = at
+    this.followUpTimer = clock.setTimeout(
+      () => {
+        this.followUpTimer = undefined
+        if (this.stopped) return
+        this.repairer.run().catch((err: unknown) => this.ctx.logger.error({ err }, 'repair pass failed'))
+      },
+      Math.max(0, at - clock.now()) + 1,
+    )
   }
 
   /**

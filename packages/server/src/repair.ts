@@ -19,6 +19,8 @@ export interface RepairReport {
   underReplicated: number
   /** Blobs left alone because they were written within the grace period; a later pass covers them. */
   deferred: number
+  /** Clock time (ms) by which every deferred blob is out of its grace period; 0 when none was deferred. */
+  settledAt: number
 }
 
 /**
@@ -82,7 +84,7 @@ export class Repairer {
       ctx.recent.delete(id)
     }
     const placement = currentPlacement(ctx)
-    const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0, deferred: 0 }
+    const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0, deferred: 0, settledAt: 0 }
     const short = new Map<string, number>()
     let batch: string[] = []
     for await (const id of ctx.store.list()) {
@@ -111,8 +113,10 @@ export class Repairer {
     const ids: string[] = []
     const settled = ctx.clock.now() - ctx.timing.repairGraceMs
     for (const id of all) {
-      if ((ctx.recent.get(id) ?? Number.NEGATIVE_INFINITY) > settled) {
+      const written = ctx.recent.get(id) ?? Number.NEGATIVE_INFINITY
+      if (written > settled) {
         report.deferred++
+        report.settledAt = Math.max(report.settledAt, written + ctx.timing.repairGraceMs)
         continue
       }
       if ((await ctx.store.isPinned(id)) || ctx.catalog.isReferenced(id)) ids.push(id)
