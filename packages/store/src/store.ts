@@ -77,6 +77,12 @@ export interface PutOptions {
   size?: number
   /** Pins recorded together with the blob, before it becomes visible, so a collect can never catch it unpinned. */
   pins?: Pin[]
+  /**
+   * The caller has itself just computed `id` as the SHA-256 of exactly these bytes (`data` must be a
+   * `Uint8Array`), so the store skips hashing them a second time. Only for bytes the caller hashed
+   * and has held in memory since: bytes from anywhere else (a peer, a file) must be verified here.
+   */
+  verified?: boolean
 }
 
 /** Result of {@link BlobStore.put}. */
@@ -216,8 +222,9 @@ export class BlobStore {
    */
   async put(id: string, data: BlobSource, options: PutOptions = {}): Promise<PutResult> {
     assertBlobId(id)
-    const { signal, size: declared, pins } = options
+    const { signal, size: declared, pins, verified = false } = options
     if (declared !== undefined) assertNonNegativeInteger(declared, 'size')
+    if (verified && !(data instanceof Uint8Array)) throw new StoreError('INVALID_ARGUMENT', 'verified applies to ready bytes only, not to streams')
     for (const pin of pins ?? []) {
       assertOwner(pin.owner)
       assertNonNegativeInteger(pin.seq, 'pin seq')
@@ -244,7 +251,7 @@ export class BlobStore {
           }
           reservation.growTo(written)
         }
-        const size = await writeVerifiedTemp(tmp, data, { id, signal, onBytes })
+        const size = await writeVerifiedTemp(tmp, data, { id, signal, onBytes, verified })
         if (declared !== undefined && size !== declared) {
           throw new StoreError('CORRUPT', `source has ${size} bytes, ${declared} were declared`)
         }

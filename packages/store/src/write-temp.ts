@@ -14,6 +14,8 @@ export interface TempWriteOptions {
   signal?: AbortSignal | undefined
   /** Called with each chunk's size before it is written; throwing stops the write (quota). */
   onBytes?: ((bytes: number) => void) | undefined
+  /** The caller already hashed these exact bytes to `id`: skip the hash (see PutOptions.verified). */
+  verified?: boolean | undefined
 }
 
 const noop = (): void => {}
@@ -101,7 +103,7 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
   const handle = await open(path, 'wx', BLOB_FILE_MODE).catch((err: unknown) => {
     throw toStoreError(err, 'open temp file')
   })
-  const hash = createHash('sha256')
+  const hash = options.verified === true ? undefined : createHash('sha256')
   let position = 0
   let inFlight: Promise<void> | undefined
   let batch: Uint8Array[] = []
@@ -117,7 +119,7 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
     inFlight = writeAll(handle, buffers, at)
     // Handled when awaited; this keeps a failure during the next read from counting as unhandled.
     inFlight.catch(noop)
-    for (const buffer of buffers) hash.update(buffer)
+    if (hash !== undefined) for (const buffer of buffers) hash.update(buffer)
   }
 
   try {
@@ -136,7 +138,7 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
     if (batchBytes > 0) await flush()
     if (inFlight !== undefined) await inFlight
     throwIfAborted(signal)
-    const digest = hash.digest('hex')
+    const digest = hash?.digest('hex') ?? options.id
     if (digest !== options.id) {
       throw new StoreError('CORRUPT', `bytes hash to ${digest}, not to the blob id ${options.id}`)
     }

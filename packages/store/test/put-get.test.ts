@@ -148,6 +148,22 @@ describe('put', () => {
     expect((err.cause as Error).message).toBe('socket reset')
     expect(await names(join(store.root, 'tmp'))).toEqual([])
   })
+
+  test('verified: bytes the caller hashed itself are stored without a second hash, durable and readable', async () => {
+    const store = await tempStore()
+    const { id, bytes } = blob(pseudoRandom(3 * 1024 * 1024 + 5, 7))
+    expect(await store.put(id, bytes, { verified: true, pins: [{ owner: 'me', seq: 1 }] })).toEqual({ stored: true, size: bytes.length, pinned: [true] })
+    expect(await store.get(id)).toEqual(bytes)
+    expect(await store.put(id, bytes, { verified: true })).toEqual({ stored: false, size: bytes.length })
+    expect(await names(join(store.root, 'tmp'))).toEqual([])
+  })
+
+  test('verified applies only to ready bytes: a stream is refused before anything is written', async () => {
+    const store = await tempStore()
+    const { id, bytes } = blob('streamed')
+    await rejectsWith(store.put(id, Readable.from([bytes]), { verified: true }), 'INVALID_ARGUMENT')
+    expect(await store.has(id)).toBe(false)
+  })
 })
 
 describe('get and createReadStream', () => {
