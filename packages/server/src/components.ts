@@ -19,8 +19,12 @@ export interface Pin {
 
 /** The blob store the node keeps its ciphertext in (satisfied by @cas/store's BlobStore). */
 export interface BlobStoreLike {
-  /** Stores verified bytes; `pins` are recorded before the blob becomes visible (false where a newer tombstone refuses one). */
-  put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[] }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
+  /**
+   * Stores bytes after checking they hash to `id`; `pins` are recorded before the blob becomes
+   * visible (false where a newer tombstone refuses one). `verified`: the caller itself just hashed
+   * these exact bytes to `id` (a blob this node sealed), so the store may skip its own hash.
+   */
+  put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[]; verified?: boolean }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
   get(id: string, range?: BlobRange): Promise<Buffer>
   createReadStream?(id: string, range?: BlobRange): Promise<Readable>
   has(id: string): Promise<boolean>

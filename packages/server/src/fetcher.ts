@@ -120,11 +120,11 @@ function hashHex(bytes: Uint8Array): string {
 export async function readLocal(ctx: NodeContext, id: string): Promise<{ bytes?: Buffer; damaged: boolean }> {
   let bytes: Buffer
   try {
-    if (!(await ctx.store.has(id))) return { damaged: false }
+    // One read, no separate existence check: NOT_FOUND is the common "not here" answer.
     bytes = await ctx.store.get(id)
   } catch (err) {
     if (isProgrammerError(err)) throw err
-    ctx.logger.debug({ blob: id, code: errorCode(err) }, 'local read failed')
+    if (errorCode(err) !== 'NOT_FOUND') ctx.logger.debug({ blob: id, code: errorCode(err) }, 'local read failed')
     return { damaged: false }
   }
   if (hashHex(bytes) === id) return { bytes, damaged: false }

@@ -66,10 +66,12 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
 }
 
 /**
- * Stores a blob locally, pinned, and on its holders. Holders come from the
- * rendezvous ranking over the current view; a holder that fails is replaced
- * by the next-ranked candidate. Returns how many distinct holders confirmed a
- * copy (this node counts when it is one of them).
+ * Stores a blob this node has just sealed locally, pinned, and on its holders.
+ * Holders come from the rendezvous ranking over the current view; a holder
+ * that fails is replaced by the next-ranked candidate. Returns how many
+ * distinct holders confirmed a copy (this node counts when it is one of them).
+ * `id` must be the SHA-256 this node computed over `blob` itself: the local
+ * store then skips hashing the same bytes again (every holder still verifies).
  */
 export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
   markRecent(ctx, id)
@@ -93,7 +95,7 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
   }
   // The local write and the transfers overlap: each costs mostly latency (fsync, round trips).
   const [, ...results] = await Promise.all([
-    ctx.store.put(id, blob, { pins, ...(signal ? { signal } : {}) }),
+    ctx.store.put(id, blob, { pins, verified: true, ...(signal ? { signal } : {}) }),
     ...holders.filter((p) => p !== ctx.id).map(attempt),
   ])
   return (holders.includes(ctx.id) ? 1 : 0) + results.filter(Boolean).length

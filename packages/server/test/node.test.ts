@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FakeCluster, eventually, holdersOf, readAll } from './support/cluster.js'
 
 const CHUNK = 64 * 1024
@@ -48,6 +48,19 @@ describe('CasNode on an in-process network', () => {
     expect((await a!.node.put(Readable.from([data]))).address).toBe(put.address)
     // Address without key on another node: not its file.
     await expect(others[0]!.node.get(put.address)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('skips the local re-hash only for blobs it sealed itself; holders verify every blob they receive', async () => {
+    await network(4)
+    const spies = cluster.nodes.map((t) => vi.spyOn(t.store, 'put'))
+    const data = randomBytes(CHUNK * 6 + 7)
+    await cluster.nodes[0]!.node.put(Readable.from([data]))
+    const trusted = (i: number): unknown[] => spies[i]!.mock.calls.map((call) => call[2]?.verified)
+    // 7 chunks + root: the putting node stores all 8, each as bytes it hashed itself.
+    expect(trusted(0)).toEqual(Array(8).fill(true))
+    const received = [1, 2, 3].flatMap(trusted)
+    expect(received.length).toBeGreaterThanOrEqual(8 * 2)
+    expect(received.every((v) => v !== true)).toBe(true)
   })
 
   it('serves byte ranges fetching only the chunks they cover', async () => {
