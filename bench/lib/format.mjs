@@ -19,13 +19,20 @@ export function rssSampler(ms = 50) {
   }
 }
 
+/** A figure with about three significant digits: 1234, 123, 12.3, 1.23, 0.123. */
+export function figure(x) {
+  if (!Number.isFinite(x)) return String(x)
+  const abs = Math.abs(x)
+  return x.toFixed(abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3)
+}
+
 /** Prints rows of `{ name, value, unit, limit?, ratio?, note? }` as an aligned table. */
 export function printTable(title, rows) {
   const cells = rows.map((r) => [
     r.name,
-    typeof r.value === 'number' ? r.value.toFixed(r.value < 10 ? 2 : 0) : String(r.value),
+    typeof r.value === 'number' ? figure(r.value) : String(r.value),
     r.unit ?? '',
-    r.limit === undefined ? '' : r.limit.toFixed(0),
+    r.limit === undefined ? '' : figure(r.limit),
     r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)}%`,
     r.note ?? '',
   ])

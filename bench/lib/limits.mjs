@@ -85,6 +85,84 @@ export async function measureLimits({ bytes = 512 * MiB, dir } = {}) {
   }
 }
 
+function percentiles(samples) {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+  return { p50: at(0.5), p99: at(0.99) }
+}
+
+/** Latency (µs, p50 and p99) of one durable small write: 4 KiB written then fdatasync'ed, `count` times. */
+export async function fsyncLatency(count = 200, dir = tmpdir()) {
+  const folder = await mkdtemp(join(dir, 'cas-bench-fsync-'))
+  const data = randomBytes(4096)
+  const handle = await open(join(folder, 'f'), 'w')
+  const samples = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint()
+      await handle.write(data, 0, data.length, i * data.length)
+      await handle.datasync()
+      samples.push(Number(process.hrtime.bigint() - start) / 1e3)
+    }
+  } finally {
+    await handle.close()
+    await rm(folder, { recursive: true, force: true })
+  }
+  return percentiles(samples)
+}
+
+/** Round trip (µs, p50 and p99) of a 64-byte ping-pong over loopback TCP between this process and a child. */
+export async function tcpRoundTrip(count = 2000) {
+  const child = fork(fileURLToPath(import.meta.url), ['--tcp-echo'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const port = await new Promise((resolve) => child.once('message', resolve))
+  const socket = connect({ port, host: '127.0.0.1', noDelay: true })
+  await new Promise((resolve) => socket.once('connect', resolve))
+  const ping = randomBytes(64)
+  const samples = []
+  try {
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint()
+      const back = new Promise((resolve) => {
+        let got = 0
+        const onData = (d) => {
+          got += d.length
+          if (got >= ping.length) {
+            socket.off('data', onData)
+            resolve()
+          }
+        }
+        socket.on('data', onData)
+      })
+      socket.write(ping)
+      await back
+      samples.push(Number(process.hrtime.bigint() - start) / 1e3)
+    }
+  } finally {
+    socket.destroy()
+    child.kill()
+  }
+  return percentiles(samples)
+}
+
+/**
+ * The machine's limits for this run. `bench/run.mjs` measures them once and hands them to every
+ * script in BENCH_LIMITS, so that all the ratios of one table divide by the same figures; a script
+ * run on its own measures them itself.
+ */
+export async function runLimits({ bytes = 512 * MiB, dir } = {}) {
+  if (process.env.BENCH_LIMITS) return JSON.parse(process.env.BENCH_LIMITS)
+  return { ...(await measureLimits({ bytes, dir })), fsync4k: await fsyncLatency(200, dir), tcpRoundTrip: await tcpRoundTrip(2000) }
+}
+
+if (process.argv[2] === '--tcp-echo') {
+  const server = createServer({ noDelay: true }, (socket) => {
+    socket.on('data', (d) => socket.write(d))
+    socket.on('error', () => {})
+  })
+  server.listen(0, '127.0.0.1', () => process.send(server.address().port))
+  process.on('disconnect', () => process.exit(0))
+}
+
 if (process.argv[2] === '--tcp-sender') {
   const port = Number(process.argv[3])
   const total = Number(process.argv[4])

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// One node, no peers: a file streamed through the server's put path (chunk, seal with AES-256-CTR,
+// hash, store with verify-on-write and fsync) and read back through its get path (read, verify,
+// decrypt, whole-file SHA-256 check), next to what the same CPU work costs in node:crypto alone
+// and to the disk, measured in the same run.
+//
+//   pnpm build && node bench/local.mjs [--json]
+//   env: BENCH_BYTES (default 1 GiB), BENCH_DIR (folder for the store, default the OS temp dir)
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { printTable, rssSampler } from './lib/format.mjs'
+import { patternStream, patternSha256 } from './lib/data.mjs'
+import { runLimits } from './lib/limits.mjs'
+
+const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href
+const { createNode } = await import(dist('server'))
+const { tcpTransport } = await import(dist('p2p'))
+const { openStore } = await import(dist('store'))
+const { generateKey, generateKeyPair } = await import(dist('crypto'))
+
+const MiB = 1024 * 1024
+const BYTES = Number(process.env.BENCH_BYTES ?? 1024 * MiB)
+const baseDir = process.env.BENCH_DIR ?? tmpdir()
+const json = process.argv.includes('--json')
+const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
+
+const limits = await runLimits({ bytes: Math.min(BYTES, 512 * MiB), dir: baseDir })
+const expected = patternSha256('local', BYTES)
+const dir = await mkdtemp(join(baseDir, 'cas-bench-local-'))
+const rss = rssSampler()
+let putRate, getRate
+try {
+  const store = await openStore({ root: join(dir, 'store') })
+  const node = await createNode({
+    transport: tcpTransport(),
+    store,
+    staticKey: generateKeyPair(),
+    ownerKey: generateKey(),
+    networkKey: generateKey(),
+    listen: ['127.0.0.1:0'],
+    replicas: 1,
+    catalogPath: join(dir, 'catalog'),
+  })
+  await node.start()
+  try {
+    let start = process.hrtime.bigint()
+    const put = await node.put(patternStream('local', BYTES), { name: 'bench' })
+    putRate = BYTES / MiB / seconds(start)
+    if (put.sha256 !== expected) throw new Error('put hashed the file differently')
+
+    start = process.hrtime.bigint()
+    const { stream } = await node.get('bench')
+    let size = 0
+    await pipeline(stream, new Writable({ write: (chunk, _enc, cb) => ((size += chunk.length), cb()) }))
+    getRate = BYTES / MiB / seconds(start)
+    if (size !== BYTES) throw new Error(`get returned ${size} bytes, expected ${BYTES}`)
+  } finally {
+    await node.stop()
+    await store.close()
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true })
+}
+const peak = rss.stop()
+
+// The work a put cannot avoid per byte: hash the file, hash each chunk (its key derives from that),
+// encrypt it, hash the blob (its id): 3 SHA-256 + 1 AES-CTR on one thread, the disk write beside
+// it. A get must verify each blob, decrypt it and hash the file: 2 SHA-256 + 1 AES-CTR.
+const putCpu = 1 / (3 / limits.sha256 + 1 / limits.aesCtr)
+const putLimit = Math.min(putCpu, limits.diskWrite)
+const getLimit = 1 / (2 / limits.sha256 + 1 / limits.aesCtr)
+const rows = [
+  { name: 'local put: chunk, seal, store (1 node)', value: putRate, unit: 'MiB/s', limit: putLimit, ratio: putRate / putLimit, note: 'limit: min(3 SHA-256 + AES-CTR, disk)' },
+  { name: 'local get: read, verify, decrypt (1 node)', value: getRate, unit: 'MiB/s', limit: getLimit, ratio: getRate / getLimit, note: 'limit: 2 SHA-256 + AES-CTR' },
+  { name: 'local peak RSS (put + get, one process)', value: peak, unit: 'MiB' },
+]
+if (json) console.log(JSON.stringify({ bench: 'local', bytes: BYTES, putMiBps: putRate, getMiBps: getRate, peakRssMiB: peak, limits, rows }))
+else printTable(`local — ${(BYTES / MiB).toFixed(0)} MiB through one node`, rows)
