@@ -5,11 +5,15 @@
 // machine measured in the same run.
 //
 //   pnpm turbo run build --filter @cas/server... && node bench/cluster.mjs [--json]
-//   env: BENCH_BYTES (default 1 GiB), BENCH_NODES (4), BENCH_REPLICAS (3), BENCH_LIMIT_BYTES (512 MiB)
+//   env: BENCH_BYTES (default 1 GiB), BENCH_NODES (4), BENCH_REPLICAS (3), BENCH_LIMIT_BYTES (512 MiB),
+//        BENCH_PUT_WINDOW, BENCH_GET_WINDOW, BENCH_NODE_FLAGS (extra node/V8 flags for the node processes,
+//        e.g. "--initial-old-space-size=256"), BENCH_PROF (a folder: --cpu-prof of every node process)
+// Besides MiB/s it reports CPU milliseconds per MiB summed over the node processes (all their threads:
+// GC helpers and libuv's pool included): on a shared machine that stays comparable when MiB/s does not.
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -24,6 +28,7 @@ const NODES = env('BENCH_NODES', 4)
 const REPLICAS = env('BENCH_REPLICAS', 3)
 const LIMIT_BYTES = env('BENCH_LIMIT_BYTES', Math.min(BYTES, 512 * MiB))
 const json = process.argv.includes('--json')
+const CORES = availableParallelism()
 const here = fileURLToPath(import.meta.url)
 const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href
 
@@ -93,6 +98,10 @@ async function nodeProcess() {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9
       return { seconds, size }
     },
+    async cpu() {
+      const { user, system } = process.cpuUsage()
+      return (user + system) / 1000
+    },
     async rss() {
       return { peakMiB: rss.peakMiB, nowMiB: process.memoryUsage.rss() / MiB }
     },
@@ -116,7 +125,11 @@ async function nodeProcess() {
 // ---- coordinator ------------------------------------------------------------------------------
 
 function spawnNode(setup) {
-  const child = fork(here, ['--node'], { execArgv: process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [], env: { ...process.env, BENCH_SETUP: JSON.stringify(setup) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const execArgv = [
+    ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean) : []),
+    ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+  ]
+  const child = fork(here, ['--node'], { execArgv, env: { ...process.env, BENCH_SETUP: JSON.stringify(setup) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map()
   let next = 0
   const ready = new Promise((resolve, reject) => {
@@ -156,8 +169,14 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100))
     }
 
+    const cpu = () => Promise.all(nodes.map((n) => n.call('cpu'))).then((ms) => ms.reduce((a, b) => a + b, 0))
+    const cpu0 = await cpu()
     const put = await nodes[0].call('put', { bytes: BYTES })
+    const cpu1 = await cpu()
     const get = await nodes[1].call('get', { ref: put.capability, remoteOnly: true })
+    const cpu2 = await cpu()
+    const putCpu = (cpu1 - cpu0) / (BYTES / MiB)
+    const getCpu = (cpu2 - cpu1) / (BYTES / MiB)
     if (get.size !== BYTES) throw new Error(`get returned ${get.size} bytes, expected ${BYTES}`)
     const rss = await Promise.all(nodes.map((n) => n.call('rss')))
 
@@ -166,6 +185,8 @@ async function main() {
     const rows = [
       { name: `put ${fmtBytes(BYTES)} on node 1 (${put.result.replicas} holders confirmed)`, value: putRate, unit: 'MiB/s', note: `${put.seconds.toFixed(1)} s; target >= 100` },
       { name: 'get on node 2 from remote holders', value: getRate, unit: 'MiB/s', note: `${get.seconds.toFixed(1)} s; target >= 300` },
+      { name: 'CPU of put, all node processes', value: putCpu, unit: 'ms/MiB', note: `${CORES} cores allow at most ${((CORES * 1000) / putCpu).toFixed(0)} MiB/s` },
+      { name: 'CPU of get, all node processes', value: getCpu, unit: 'ms/MiB', note: `${CORES} cores allow at most ${((CORES * 1000) / getCpu).toFixed(0)} MiB/s` },
       ...rss.map((r, i) => ({ name: `peak RSS node ${i + 1}`, value: r.peakMiB, unit: 'MiB', note: `now ${r.nowMiB.toFixed(0)} MiB; target < 200` })),
       { name: 'limit: SHA-256 (1 MiB updates)', value: limits.sha256, unit: 'MiB/s' },
       { name: 'limit: AES-256-CTR (64 KiB updates)', value: limits.aesCtr, unit: 'MiB/s' },
@@ -181,6 +202,8 @@ async function main() {
           replicas: REPLICAS,
           putMiBps: putRate,
           getMiBps: getRate,
+          putCpuMsPerMiB: putCpu,
+          getCpuMsPerMiB: getCpu,
           putReplicas: put.result.replicas,
           peakRssMiB: rss.map((r) => r.peakMiB),
           limits,
