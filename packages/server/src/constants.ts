@@ -60,6 +60,8 @@ export const DEFAULT_TIMING = {
   repairConcurrency: 2,
   /** Repair leaves blobs written less than this long ago alone (a put may still be sending them). */
   repairGraceMs: 30_000,
+  /** A blob transfer not answered within this long gets the next candidate started beside it (and the peer is routed around). */
+  hedgeAfterMs: 5_000,
   /** How long a peer that did not answer a request is routed around; doubles while it keeps failing. */
   unresponsiveBackoffMs: 30_000,
   /** Longest such period. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { TRANSFER_TIMEOUT_MS } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError, throwIfAborted } from './errors.js'
+import { firstSuccess } from './hedge.js'
 import { askHas, currentPlacement, requestPeer } from './replicate.js'
 
 /** Options of one fetch session. */
@@ -52,10 +53,8 @@ export class BlobFetcher {
     const ranked = currentPlacement(ctx).rank(id).filter((p) => p !== ctx.id)
     const holders = ranked.slice(0, ctx.replicas)
     const tried = new Set<string>()
-    for (const peer of holders) {
-      const got = await this.tryPeer(peer, id, tried)
-      if (got !== undefined) return got
-    }
+    const fromHolders = await this.firstGood(holders, id, tried)
+    if (fromHolders !== undefined) return fromHolders
     // Not on its holders (placement moved, or they failed): ask everyone else who is alive.
     const others = ctx.membership.livePeers().filter((p) => !tried.has(p) && !this.bad.has(p) && !ctx.health.isDown(p))
     const answers = await Promise.all(
@@ -69,13 +68,27 @@ export class BlobFetcher {
         }
       }),
     )
-    for (const peer of answers) {
-      if (peer === undefined) continue
-      const got = await this.tryPeer(peer, id, tried)
-      if (got !== undefined) return got
-    }
+    const fromOthers = await this.firstGood(
+      answers.filter((peer): peer is string => peer !== undefined),
+      id,
+      tried,
+    )
+    if (fromOthers !== undefined) return fromOthers
     throwIfAborted(this.opts.signal)
     throw new ServerError('UNAVAILABLE', `no reachable node has a good copy of blob ${id}`)
+  }
+
+  /** Asks `peers` in order for a good copy, hedging: one that does not answer soon gets the next asked beside it. */
+  private firstGood(peers: string[], id: string, tried: Set<string>): Promise<Buffer | undefined> {
+    const queue = peers.filter((p) => !tried.has(p) && !this.bad.has(p))
+    const { ctx } = this
+    return firstSuccess(() => queue.shift(), (peer) => this.tryPeer(peer, id, tried), {
+      clock: ctx.clock,
+      hedgeAfterMs: ctx.timing.hedgeAfterMs,
+      onSlow: (peer) => {
+        if (ctx.health.slow(peer)) ctx.logger.info({ peer, blob: id }, 'peer slow to serve a blob; asking the next one too and routing around it for a while')
+      },
+    })
   }
 
   private async tryPeer(peer: string, id: string, tried: Set<string>): Promise<Buffer | undefined> {

@@ -28,6 +28,11 @@ export class PeerHealth {
     return true
   }
 
+  /** A request to the peer has gone unanswered for a while (it may still answer): route around it meanwhile. */
+  slow(peer: string): boolean {
+    return this.failed(peer, { code: 'TIMEOUT' })
+  }
+
   /** The peer answered (or connected afresh): it is trusted again. */
   answered(peer: string): void {
     this.down.delete(peer)

@@ -2,6 +2,7 @@ import { CONTROL_TIMEOUT_MS, MAX_BATCH, MAX_RECENT_BLOBS, TRANSFER_TIMEOUT_MS } 
 import type { Pin, Reply } from './components.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
+import { firstSuccess } from './hedge.js'
 import { Placement } from './placement.js'
 
 /**
@@ -80,18 +81,36 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
   const spare = ranked.slice(ctx.replicas).filter((p) => p !== ctx.id)
 
   const attempt = async (first: string): Promise<boolean> => {
-    // Try the holder, then spares in rank order until one takes the blob.
-    for (let peer: string | undefined = first; peer !== undefined; peer = spare.shift()) {
-      try {
-        await pushBlob(ctx, peer, id, blob, pins, signal)
-        return true
-      } catch (err) {
-        if (isProgrammerError(err)) throw err
-        if (signal?.aborted) throw err
-        ctx.logger.debug({ peer, blob: id, code: errorCode(err), err }, 'holder did not take blob; trying the next candidate')
-      }
+    // The holder, then spares in rank order until one takes the blob; a holder that has not
+    // answered within the hedge delay gets the next spare sent the blob beside it.
+    let holder: string | undefined = first
+    const next = (): string | undefined => {
+      const peer = holder ?? spare.shift()
+      holder = undefined
+      return peer
     }
-    return false
+    const took = await firstSuccess(
+      next,
+      async (peer) => {
+        try {
+          await pushBlob(ctx, peer, id, blob, pins, signal)
+          return true
+        } catch (err) {
+          if (isProgrammerError(err)) throw err
+          if (signal?.aborted) throw err
+          ctx.logger.debug({ peer, blob: id, code: errorCode(err), err }, 'holder did not take blob; trying the next candidate')
+          return undefined
+        }
+      },
+      {
+        clock: ctx.clock,
+        hedgeAfterMs: ctx.timing.hedgeAfterMs,
+        onSlow: (peer) => {
+          if (ctx.health.slow(peer)) ctx.logger.info({ peer, blob: id }, 'holder slow to take a blob; sending it to the next candidate too')
+        },
+      },
+    )
+    return took === true
   }
   // The local write and the transfers overlap: each costs mostly latency (fsync, round trips).
   const [, ...results] = await Promise.all([

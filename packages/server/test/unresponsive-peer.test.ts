@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualClock } from '../src/clock.js'
+import { firstSuccess } from '../src/hedge.js'
 import { PeerHealth } from '../src/peer-health.js'
-import { FakeCluster, eventually, readAll } from './support/cluster.js'
+import { systemClock } from '../src/clock.js'
+import { FAST_TIMING, FakeCluster, eventually, readAll } from './support/cluster.js'
 
 const CHUNK = 16 * 1024
 
@@ -40,6 +42,47 @@ describe('PeerHealth', () => {
   })
 })
 
+describe('firstSuccess', () => {
+  const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+  it('moves on from a failure at once and returns the first success', async () => {
+    const order = ['a', 'b', 'c']
+    const asked: string[] = []
+    const got = await firstSuccess(
+      () => order.shift(),
+      (c) => {
+        asked.push(c)
+        return Promise.resolve(c === 'b' ? 'from b' : undefined)
+      },
+      { clock: systemClock, hedgeAfterMs: 10_000 },
+    )
+    expect(got).toBe('from b')
+    expect(asked).toEqual(['a', 'b'])
+  })
+
+  it('starts the next candidate beside one that does not answer, and reports the slow one', async () => {
+    const order = ['stuck', 'good']
+    const slow: string[] = []
+    const got = await firstSuccess(
+      () => order.shift(),
+      async (c) => {
+        if (c === 'stuck') await wait(60_000)
+        return `from ${c}`
+      },
+      { clock: systemClock, hedgeAfterMs: 50, onSlow: (c) => slow.push(c) },
+    )
+    expect(got).toBe('from good')
+    expect(slow).toEqual(['stuck'])
+  })
+
+  it('resolves undefined when every candidate fails, and rejects on an abort', async () => {
+    const none = ['a', 'b']
+    expect(await firstSuccess(() => none.shift(), () => Promise.resolve(undefined), { clock: systemClock, hedgeAfterMs: 1000 })).toBeUndefined()
+    const one = ['a']
+    await expect(firstSuccess(() => one.shift(), () => Promise.reject(new Error('aborted')), { clock: systemClock, hedgeAfterMs: 1000 })).rejects.toThrow('aborted')
+  })
+})
+
 describe('a live member that never answers', () => {
   let cluster: FakeCluster | undefined
   afterEach(async () => {
@@ -64,5 +107,29 @@ describe('a live member that never answers', () => {
     expect(placement.every((p) => !p.holders.includes(c!.node.id) && p.live === 3)).toBe(true)
     const { stream } = await b!.node.get(await a!.node.share('f'), { remoteOnly: true })
     expect((await readAll(stream)).equals(data)).toBe(true)
+  })
+
+  it('costs a put and a get the hedge delay, not a request timeout, when it never answers at all', async () => {
+    cluster = new FakeCluster()
+    const timing = { ...FAST_TIMING, hedgeAfterMs: 300 }
+    for (let i = 0; i < 5; i++) await cluster.add({ chunkSize: CHUNK, putWindow: 4, timing })
+    expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 4))).toBe(true)
+    const [a, b] = cluster.nodes
+    const data = randomBytes(CHUNK * 30)
+    const put = await a!.node.put(Readable.from([data]), { name: 'f' })
+    // The staller joins the holders only now: b's get must get past it.
+    const placement = await a!.node.placement(put.address)
+    const stallerId = placement.flatMap((p) => p.holders).find((h) => h !== a!.node.id && h !== b!.node.id)!
+    const staller = cluster.nodes.find((t) => t.node.id === stallerId)!
+    const host = cluster.fakeHost(cluster.nodes.indexOf(staller))
+    host.stallMs = 10 * 60_000 // never, as far as this test goes
+    host.stalled = true
+    const { stream } = await b!.node.get(await a!.node.share('f'), { remoteOnly: true })
+    expect((await readAll(stream)).equals(data)).toBe(true)
+    // The get is done while the staller still sits on requests: nobody waited for their timeouts.
+    expect(host.stalledRequests).toContain('get-blob')
+    expect(host.stalledPending).toBeGreaterThan(0)
+    const again = await a!.node.put(Readable.from([randomBytes(CHUNK * 30)]))
+    expect(again.replicas).toBe(3)
   })
 })

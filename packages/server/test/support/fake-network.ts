@@ -47,6 +47,10 @@ export class FakeHost extends EventEmitter implements HostLike {
    * short delay rather than their full timeout, to keep tests fast). Gossip still flows.
    */
   stalled = false
+  /** How long a stalled request hangs before the caller sees TIMEOUT. */
+  stallMs = 200
+  /** Stalled requests still hanging (their callers have neither timed out nor aborted yet). */
+  stalledPending = 0
   /** Types of the requests that reached this host while it was stalled. */
   readonly stalledRequests: string[] = []
 
@@ -95,13 +99,21 @@ export class FakeHost extends EventEmitter implements HostLike {
     return other
   }
 
-  async request(peer: string, type: string, header: object, body?: Buffer): Promise<Reply> {
+  async request(peer: string, type: string, header: object, body?: Buffer, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Reply> {
     const other = this.peer(peer)
     const handler = other.handlers.get(type)
     if (handler === undefined) throw new FakeError('PROTOCOL', `no handler for ${type}`)
     if (other.stalled) {
       other.stalledRequests.push(type)
-      await new Promise((r) => setTimeout(r, 200))
+      // Hangs until the caller's own timeout (or the stall time, if shorter) or its abort.
+      other.stalledPending++
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, Math.min(other.stallMs, opts.timeoutMs ?? Number.POSITIVE_INFINITY))
+        opts.signal?.addEventListener('abort', () => {
+          clearTimeout(timer)
+          reject(new FakeError('ABORTED', `${type} request aborted`))
+        })
+      }).finally(() => other.stalledPending--)
       throw new FakeError('TIMEOUT', `${type} request timed out`)
     }
     await new Promise((r) => setImmediate(r))
