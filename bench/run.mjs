@@ -86,6 +86,12 @@ const normalise = {
     return [
       { name: `${r.nodes}-node network: put ${size}, ${r.putReplicas} holders`, value: r.putMiBps, unit: 'MiB/s', limit: putLimit, ratio: ratioTo(r.putMiBps, putLimit), note: `limit: min(put CPU, TCP/${r.replicas}, disk)` },
       { name: `${r.nodes}-node network: get from remote holders`, value: r.getMiBps, unit: 'MiB/s', limit: getLimit, ratio: ratioTo(r.getMiBps, getLimit), note: 'limit: min(get CPU, TCP)' },
+      ...(r.putCpuMsPerMiB === undefined
+        ? []
+        : [
+            { name: `${r.nodes}-node network: CPU of the put, all nodes`, value: r.putCpuMsPerMiB, unit: 'ms/MiB', note: `${cpus().length} cores allow ${figure((cpus().length * 1000) / r.putCpuMsPerMiB)} MiB/s` },
+            { name: `${r.nodes}-node network: CPU of the get, all nodes`, value: r.getCpuMsPerMiB, unit: 'ms/MiB', note: `${cpus().length} cores allow ${figure((cpus().length * 1000) / r.getCpuMsPerMiB)} MiB/s` },
+          ]),
       { name: `${r.nodes}-node network: peak RSS per node process`, value: Math.max(...r.peakRssMiB), unit: 'MiB', note: r.peakRssMiB.map((m) => figure(m)).join(' / ') },
     ]
   },
