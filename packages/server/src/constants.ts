@@ -66,6 +66,8 @@ export const DEFAULT_TIMING = {
   unresponsiveBackoffMs: 30_000,
   /** Longest such period. */
   unresponsiveBackoffMaxMs: 10 * 60_000,
+  /** How long a peer caught serving bytes that do not match their blob id is neither asked for blobs nor given any. */
+  distrustMs: 30 * 60_000,
   /** Time from start to the first integrity scrub of the local store (when the store can scrub). */
   scrubDelayMs: 5 * 60_000,
   /** Time from the end of one scrub to the start of the next; the store bounds its rate. */

@@ -110,8 +110,9 @@ export class BlobFetcher {
     }
     if (hashHex(body) !== id) {
       this.bad.add(peer)
+      ctx.health.distrust(peer, ctx.timing.distrustMs)
       ctx.metrics.corruptBlobs++
-      ctx.logger.warn({ peer, blob: id }, 'peer served bytes that do not match the blob id; dropped for this get')
+      ctx.logger.warn({ peer, blob: id }, 'peer served bytes that do not match the blob id; it is neither asked for blobs nor given any for a while')
       ctx.events.emit('corrupt', { peer, blob: id })
       return undefined
     }

@@ -11,6 +11,7 @@ import { errorCode } from './errors.js'
  */
 export class PeerHealth {
   private readonly down = new Map<string, { until: number; failures: number }>()
+  private readonly distrusted = new Map<string, number>()
 
   constructor(
     private readonly clock: Clock,
@@ -38,10 +39,25 @@ export class PeerHealth {
     this.down.delete(peer)
   }
 
+  /**
+   * The peer served bytes that do not match the blob id it was asked for. An honest node checks
+   * every copy before it serves it, so this one is broken or lying: it is routed around for `ms`
+   * whatever it answers meanwhile (answering is exactly what a liar does well).
+   */
+  distrust(peer: string, ms: number): void {
+    this.distrusted.set(peer, Math.max(this.distrusted.get(peer) ?? 0, this.clock.now() + ms))
+  }
+
   /** True while the peer is being routed around. */
   isDown(peer: string): boolean {
+    const now = this.clock.now()
+    const distrustedUntil = this.distrusted.get(peer)
+    if (distrustedUntil !== undefined) {
+      if (distrustedUntil > now) return true
+      this.distrusted.delete(peer)
+    }
     const entry = this.down.get(peer)
-    return entry !== undefined && entry.until > this.clock.now()
+    return entry !== undefined && entry.until > now
   }
 }
 

@@ -30,6 +30,16 @@ describe('PeerHealth', () => {
     expect(health.isDown('p')).toBe(false)
   })
 
+  it('keeps routing around a peer caught serving wrong bytes, whatever it answers meanwhile', () => {
+    const clock = new ManualClock(0)
+    const health = new PeerHealth(clock, 1000, 5000)
+    health.distrust('liar', 10_000)
+    health.answered('liar')
+    expect(health.isDown('liar')).toBe(true)
+    clock.advance(10_000)
+    expect(health.isDown('liar')).toBe(false)
+  })
+
   it('counts only failures where the peer did not answer', () => {
     const health = new PeerHealth(new ManualClock(0), 1000, 5000)
     expect(health.failed('p', Object.assign(new Error('full'), { code: 'FULL', remoteCode: 'FULL' }))).toBe(false)
