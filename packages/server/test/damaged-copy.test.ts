@@ -39,8 +39,9 @@ describe('a copy damaged on disk', () => {
   }
 
   it('is never served to a peer: the holder refuses it, moves it aside and heals it', async () => {
-    await network(4)
-    const data = randomBytes(CHUNK * 6)
+    // Five nodes and 41 blobs: some blob is all but certain (1 - 3e-6) to fit the picture below.
+    await network(5)
+    const data = randomBytes(CHUNK * 40)
     const [a, b] = cluster.nodes
     const put = await a!.node.put(Readable.from([data]))
     // A blob b must fetch whose first holder (the one b asks first) is not a.

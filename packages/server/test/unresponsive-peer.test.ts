@@ -129,7 +129,13 @@ describe('a live member that never answers', () => {
     const put = await a!.node.put(Readable.from([data]), { name: 'f' })
     // The staller joins the holders only now: b's get must get past it.
     const placement = await a!.node.placement(put.address)
-    const stallerId = placement.flatMap((p) => p.holders).find((h) => h !== a!.node.id && h !== b!.node.id)!
+    // The node b asks first for the most blobs (other than the putter): b's get must meet it.
+    const firstAsked = new Map<string, number>()
+    for (const p of placement) {
+      const first = p.holders.find((h) => h !== b!.node.id)!
+      if (first !== a!.node.id) firstAsked.set(first, (firstAsked.get(first) ?? 0) + 1)
+    }
+    const stallerId = [...firstAsked].sort((x, y) => y[1] - x[1])[0]![0]
     const staller = cluster.nodes.find((t) => t.node.id === stallerId)!
     const host = cluster.fakeHost(cluster.nodes.indexOf(staller))
     host.stallMs = 10 * 60_000 // never, as far as this test goes
