@@ -27,7 +27,9 @@ consumer="$work/consumer"
 mkdir -p "$consumer"
 cd "$consumer"
 npm init -y >/dev/null
-npm install --no-audit --no-fund --loglevel=error "$work"/*.tgz >/dev/null
+# The declarations speak of Buffer and node:stream, as any Node library's do, so
+# a TypeScript consumer brings the Node types of its runtime; nothing else.
+npm install --no-audit --no-fund --loglevel=error "$work"/*.tgz @types/node@20 >/dev/null
 
 cat > check.mjs <<'JS'
 const names = ['@cas/crypto', '@cas/store', '@cas/p2p', '@cas/server', '@cas/node']
@@ -44,7 +46,7 @@ JS
 node check.mjs
 
 cat > tsconfig.json <<'JSON'
-{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": false, "types": [] }, "files": ["types.ts"] }
+{ "compilerOptions": { "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "noEmit": true, "skipLibCheck": false, "types": ["node"] }, "files": ["types.ts"] }
 JSON
 cat > types.ts <<'TS'
 import type { SealedChunk } from '@cas/crypto'
