@@ -149,6 +149,18 @@ describe('HTTP API on a real node', () => {
     expect((await fetch(`${base}/v1/files?token=wrong`)).status).toBe(401)
   })
 
+  test('percent-escaped paths that route to the API still need the token', async () => {
+    // The router decodes escapes before matching: /%761/files is /v1/files.
+    expect((await fetch(`${base}/%761/files`, { headers: auth })).status).toBe(200)
+    for (const path of ['/%761/files', '/%761/status', '/%76%31/peers', '/%6detrics', '/v1/%66iles', '/v1/nothing']) {
+      const res = await fetch(`${base}${path}`)
+      expect(res.status, path).toBe(401)
+    }
+    const del = await fetch(`${base}/%761/files/${put.address}`, { method: 'DELETE' })
+    expect(del.status).toBe(401)
+    expect((await fetch(`${base}/v1/files/${put.address}`, { method: 'HEAD', headers: auth })).status).toBe(200)
+  })
+
   test('404 JSON for an unknown file and an unknown route; 400 for a malformed capability', async () => {
     const unknown = await fetch(`${base}/v1/files/no-such-name`, { headers: auth })
     expect(unknown.status).toBe(404)

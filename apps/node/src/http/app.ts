@@ -33,9 +33,26 @@ export interface HttpApi {
   metrics: ApiMetrics
 }
 
-/** Paths that need the bearer token; everything else is the web UI's static files. */
-function isProtected(url: string): boolean {
-  return url.startsWith('/v1/') || url === '/v1' || url.startsWith('/v1?') || url.startsWith('/metrics')
+/** Routes anyone may read: the web UI's static files and the plain page shown when it is not built. */
+const PUBLIC_ROUTES = new Set(['/', '/*'])
+
+/**
+ * Whether a request needs the bearer token. Decided on the route the router matched, never on the
+ * raw URL alone: the router decodes percent-escapes, so `/%761/files` reaches `/v1/files`. Any
+ * route but the static files is protected, and so is any URL that names the API, matched or not.
+ */
+function isProtected(routeUrl: string | undefined, url: string): boolean {
+  if (routeUrl === undefined || !PUBLIC_ROUTES.has(routeUrl)) return true
+  const path = decodeURIComponentSafe(url.split('?')[0] ?? '')
+  return path === '/v1' || path.startsWith('/v1/') || path.startsWith('/metrics')
+}
+
+function decodeURIComponentSafe(path: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
 }
 
 /**
@@ -71,7 +88,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   app.addContentTypeParser('*', (_request, _payload, done) => done(null))
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!isProtected(request.url)) return
+    if (!isProtected(request.routeOptions.url, request.url)) return
     if (!tokens.matches(presentedToken(request.headers.authorization, request.query))) {
       reply.header('www-authenticate', 'Bearer realm="cas"')
       return reply.code(401).send(errorBody('UNAUTHORIZED', 'missing or wrong API token (see <root>/api.token)'))
