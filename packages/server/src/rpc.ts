@@ -22,7 +22,23 @@ function blobIds(value: unknown): string[] {
   return value.map(blobId)
 }
 
-function pinList(value: unknown): Pin[] {
+/** A sequence number of the authenticated sender's own pin or unpin: an owner's are timestamps, never 0. */
+function ownSeq(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ServerError('INVALID_ARGUMENT', 'seq must be a positive integer')
+  }
+  return value
+}
+
+/**
+ * The pins that come with a pushed blob. The sender's own pin keeps its sequence number. A pin in
+ * another owner's name is relayed (repair passes the pins of what it pushes along) and cannot be
+ * checked, so it is kept at sequence 0, below any the owner ever uses: it keeps the blob alive
+ * until the owner unpins, but can neither outrank the owner's unpin nor bring back a blob the owner
+ * deleted (any tombstone of the owner refuses it). Otherwise any node of the network could pin
+ * blobs in the owner's name at a huge sequence number and make them undeletable.
+ */
+function pinList(value: unknown, sender: string): Pin[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) throw new ServerError('INVALID_ARGUMENT', 'pins must be an array')
   return value.map((p: unknown) => {
@@ -30,7 +46,7 @@ function pinList(value: unknown): Pin[] {
     if (typeof owner !== 'string' || !isHex64(owner) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
       throw new ServerError('INVALID_ARGUMENT', 'pin must be {owner: hex64, seq: int}')
     }
-    return { owner, seq }
+    return { owner, seq: owner === sender ? seq : 0 }
   })
 }
 
@@ -40,9 +56,9 @@ export function registerHandlers(ctx: NodeContext): void {
 
   host.handle('ping', () => Promise.resolve({ header: {} }))
 
-  host.handle('put-blob', async ({ header, body }) => {
+  host.handle('put-blob', async ({ peer, header, body }) => {
     const id = blobId(header.blob)
-    const pins = pinList(header.pins)
+    const pins = pinList(header.pins, peer)
     if (body === undefined) throw new ServerError('INVALID_ARGUMENT', 'put-blob without a body')
     // A blob nobody pins would be collected at once: refuse it rather than store garbage.
     if (pins.length === 0) throw new ServerError('FORBIDDEN', `blob ${id} comes without pins`)
@@ -81,13 +97,13 @@ export function registerHandlers(ctx: NodeContext): void {
   // The owner of a pin is always the authenticated peer: nobody can pin or unpin for another node.
   host.handle('pin', async ({ peer, header }) => {
     const ids = blobIds(header.blobs)
-    const seq = Number(header.seq)
+    const seq = ownSeq(header.seq)
     return { header: { ok: await Promise.all(ids.map((id) => store.pin(id, peer, seq))) } }
   })
 
   host.handle('unpin', async ({ peer, header }) => {
     const ids = blobIds(header.blobs)
-    const seq = Number(header.seq)
+    const seq = ownSeq(header.seq)
     const ok: boolean[] = []
     for (const id of ids) {
       ok.push(await store.unpin(id, peer, seq))

@@ -145,6 +145,26 @@ describe('CasNode on an in-process network', () => {
     expect((await readAll(stream)).equals(keep)).toBe(true)
   })
 
+  it('a pin forged in the owner\'s name neither blocks its delete nor brings the deleted blobs back', async () => {
+    await network(4)
+    const [a, b, c] = cluster.nodes
+    const put = await a!.node.put(Readable.from([randomBytes(CHUNK * 2 + 5)]), { name: 'contract' })
+    const blobs = (await a!.node.placement(put.address)).map((p) => p.blob)
+    const bytes = await Promise.all(blobs.map((id) => a!.store.get(id)))
+    // b pushes every blob to c, pinned in a's name at the highest sequence number there is.
+    const forged = [{ owner: a!.node.id, seq: Number.MAX_SAFE_INTEGER }]
+    for (const [i, id] of blobs.entries()) await b!.host.request(c!.node.id, 'put-blob', { blob: id, pins: forged }, bytes[i])
+    for (const id of blobs) expect(await c!.store.has(id)).toBe(true)
+
+    await a!.node.delete('contract')
+    for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBe(0)
+    // Pushed again after the delete, with the same forged pin: refused and not kept.
+    for (const [i, id] of blobs.entries()) {
+      await expect(b!.host.request(c!.node.id, 'put-blob', { blob: id, pins: forged }, bytes[i])).rejects.toMatchObject({ code: 'FORBIDDEN' })
+      expect(await c!.store.has(id)).toBe(false)
+    }
+  })
+
   it('repairs after a holder dies: every blob back on 3 live nodes, surplus dropped later', async () => {
     await network(5)
     const [a] = cluster.nodes
