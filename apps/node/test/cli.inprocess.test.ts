@@ -68,6 +68,9 @@ describe('usage errors exit 2', () => {
     [['daemon', '--replicas', 'three']],
     [['daemon', '--api', 'nowhere']],
     [['daemon', '--capacity', 'lots']],
+    [['daemon', '--log-level', 'loud']],
+    [['demo', '--log-level', 'bogus']],
+    [['demo', '--nodes', '99']],
   ])('cas %j', async (args) => {
     const run = await cas(args, factory)
     expect(run.code).toBe(2)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { checkVectorFile, type NoiseVector } from './support/noise-vectors.js'
+import { checkVectorFile, isWellFormedProtocolName, type NoiseVector } from './support/noise-vectors.js'
 
 const FIXTURE = new URL('./fixtures/noise-cacophony-xx.json', import.meta.url)
 
@@ -18,9 +19,23 @@ describe('Noise test vectors (cacophony)', () => {
 
   const extra = process.env.NOISE_VECTORS
   test.runIf(extra !== undefined && extra !== '')(`vectors from NOISE_VECTORS (${extra ?? 'unset'})`, () => {
-    const report = checkVectorFile(load(extra!))
+    // A relative path is taken from where the command was typed (pnpm's INIT_CWD, else the shell's PWD), not this package.
+    const report = checkVectorFile(load(resolve(process.env.INIT_CWD ?? process.env.PWD ?? process.cwd(), extra!)))
+    console.log(`NOISE_VECTORS: ${report.checked} vectors checked; ${report.skipped.length} of protocols not implemented here skipped`)
     expect(report.mismatches).toEqual([])
     expect(report.checked).toBeGreaterThan(0)
+    // Out-of-scope protocols may be skipped; a name that is no Noise protocol at all is damage.
+    expect(report.skipped.filter((name) => !isWellFormedProtocolName(name))).toEqual([])
+  })
+
+  test('protocol names: the fixture\'s are well formed, damaged ones are not', () => {
+    for (const v of load(FIXTURE).vectors) expect(isWellFormedProtocolName(v.protocol_name), v.protocol_name).toBe(true)
+    for (const name of ['Noise_IK_448_ChaChaPoly_BLAKE2s', 'Noise_XXfallback+psk0_25519_AESGCM_SHA256', 'Noise_NK1_25519_AESGCM_SHA512']) {
+      expect(isWellFormedProtocolName(name), name).toBe(true)
+    }
+    for (const name of ['Noise_XX_25519_AESGCM_SHA257', 'Noise_XX_25519_AESGCN_SHA256', 'Noisf_XX_25519_AESGCM_SHA256', 'Noise_XX_25518_AESGCM_SHA256', 'Noise_XY_25519_AESGCM_SHA256']) {
+      expect(isWellFormedProtocolName(name), name).toBe(false)
+    }
   })
 
   test('a wrong byte anywhere in a vector is detected', () => {

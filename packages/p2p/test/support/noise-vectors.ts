@@ -99,6 +99,15 @@ export function checkVector(v: NoiseVector): string[] {
   return mismatches
 }
 
+/**
+ * Whether a name is a well-formed Noise protocol name (rev 34: pattern with its modifiers, DH,
+ * cipher, hash), supported here or not. A vector file whose names are not is damaged, not merely
+ * out of scope.
+ */
+export function isWellFormedProtocolName(name: string): boolean {
+  return /^Noise_[NKXI1]{1,4}((psk\d)|fallback|hfs)?(\+((psk\d)|fallback|hfs))*_(25519|448)(\+\w+)?_(AESGCM|ChaChaPoly)_(SHA256|SHA512|BLAKE2b|BLAKE2s)$/.test(name)
+}
+
 /** Checks every supported vector of a cacophony-format document; unsupported protocols are listed as skipped. */
 export function checkVectorFile(doc: unknown): VectorReport {
   const report: VectorReport = { checked: 0, skipped: [], mismatches: [] }

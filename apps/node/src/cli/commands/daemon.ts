@@ -108,7 +108,8 @@ function size(value: string): number {
   return bytes
 }
 
-function logLevel(value: string): LogLevel {
+/** Parses a `--log-level` value; Commander turns the error into a usage error (exit 2). */
+export function logLevel(value: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}`)
   return value as LogLevel
 }

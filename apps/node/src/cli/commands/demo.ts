@@ -3,7 +3,7 @@ import { LOG_LEVELS, type LogLevel } from '../../config.js'
 import { DEMO_NODES } from '../../constants.js'
 import type { Demo } from '../../demo.js'
 import type { CommandContext } from '../context.js'
-import { stopOnSignal } from './daemon.js'
+import { logLevel, stopOnSignal } from './daemon.js'
 
 /** `cas demo`. */
 export function registerDemoCommand(program: Command, ctx: CommandContext): void {
@@ -11,18 +11,14 @@ export function registerDemoCommand(program: Command, ctx: CommandContext): void
     .command('demo')
     .description('run a local network of several nodes on 127.0.0.1, with its web UI, for a first look')
     .option('--nodes <n>', `number of nodes (2-16)`, nodeCount, DEMO_NODES)
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'warn')
-    .action(async (options: { nodes: number; logLevel: string }, command: Command) => {
-      if (!(LOG_LEVELS as readonly string[]).includes(options.logLevel)) {
-        throw new InvalidArgumentError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}`)
-      }
-      const logLevel = options.logLevel as LogLevel
+    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, logLevel, 'warn' as LogLevel)
+    .action(async (options: { nodes: number; logLevel: LogLevel }, command: Command) => {
       // Loaded on demand, like the daemon.
       const { startDemo } = await import('../../demo.js')
       const { createLogger } = await import('../../logger.js')
-      const logger = createLogger({ level: logLevel })
+      const logger = createLogger({ level: options.logLevel })
       ctx.note(`starting ${options.nodes} nodes…`)
-      const demo = await startDemo({ createNode: ctx.createNode, logger, nodes: options.nodes, logLevel })
+      const demo = await startDemo({ createNode: ctx.createNode, logger, nodes: options.nodes, logLevel: options.logLevel })
       if (ctx.json(command)) printJson(ctx, demo)
       else printWalkthrough(ctx, demo)
       if (ctx.io.ownsProcess) {
