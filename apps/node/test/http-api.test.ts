@@ -68,6 +68,16 @@ describe('HTTP API on a real node', () => {
     expect(((await res.json()) as Put).sha256).toBe(createHash('sha256').update(other).digest('hex'))
   })
 
+  test('an upload without a name answers and is listed with name null', async () => {
+    const res = await fetch(`${base}/v1/files`, { method: 'POST', headers: auth, body: randomBytes(1000) })
+    expect(res.status).toBe(201)
+    const unnamed = (await res.json()) as Put
+    expect(unnamed.name).toBeNull()
+    const list = (await (await fetch(`${base}/v1/files`, { headers: auth })).json()) as Record<string, unknown>[]
+    expect(list.find((entry) => entry.address === unnamed.address)).toMatchObject({ name: null, size: 1000 })
+    expect((await fetch(`${base}/v1/files/${unnamed.address}`, { method: 'DELETE', headers: auth })).status).toBe(204)
+  })
+
   test('GET by name, address and capability returns the bytes with ETag = sha256', async () => {
     const capability = ((await (await fetch(`${base}/v1/files/${put.address}/share`, { headers: auth })).json()) as { capability: string }).capability
     expect(capability).toMatch(new RegExp(`^cas1:${put.address}:[0-9a-f]{64}$`))

@@ -14,6 +14,9 @@ export interface StatusReply extends NodeStatus {
 }
 
 /** A download under way. */
+/** One entry of `GET /v1/files`: a catalog entry whose `name` is always present. */
+export type ListedFile = Omit<CatalogEntry, 'name'> & { name: string | null }
+
 export interface Download {
   /** Bytes the body will have (Content-Length). */
   size: number
@@ -54,7 +57,8 @@ export class ApiClient {
     return this.#json('GET', '/v1/peers')
   }
 
-  async list(): Promise<CatalogEntry[]> {
+  /** `GET /v1/files`; `name` is null for a file put without one. */
+  async list(): Promise<ListedFile[]> {
     return this.#json('GET', '/v1/files')
   }
 

@@ -46,7 +46,8 @@ export function registerFileRoutes(app: FastifyInstance, options: FileRoutesOpti
     raw.pipe(meter)
     try {
       const result = await node.put(meter, { ...(name === undefined ? {} : { name }), signal: transfer.signal })
-      return await reply.code(201).send(result)
+      // `name` is always present (null for an unnamed upload): DESIGN §6 fields keep their names.
+      return await reply.code(201).send({ name: null, ...result })
     } catch (err) {
       // Report why the upload stopped (limit, shutdown) rather than how the node noticed.
       throw meter.limitError ?? (transfer.signal.aborted ? (transfer.signal.reason as Error) : err)
@@ -57,7 +58,7 @@ export function registerFileRoutes(app: FastifyInstance, options: FileRoutesOpti
     }
   })
 
-  app.get('/v1/files', async () => node.list())
+  app.get('/v1/files', async () => (await node.list()).map((entry) => ({ name: null, ...entry })))
 
   app.get('/v1/files/:ref', async (request: RefRequest, reply) => {
     const { ref } = request.params

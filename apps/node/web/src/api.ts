@@ -95,8 +95,10 @@ export class Api {
   }
 
   /** `GET /v1/files`. */
-  files(signal?: AbortSignal): Promise<FileEntry[]> {
-    return this.json('/v1/files', { signal })
+  async files(signal?: AbortSignal): Promise<FileEntry[]> {
+    // A file put without a name (from stdin) has `name: null`; the pages show it as "unnamed".
+    const entries = await this.json<(Omit<FileEntry, 'name'> & { name: string | null })[]>('/v1/files', { signal })
+    return entries.map((entry) => ({ ...entry, name: entry.name ?? '' }))
   }
 
   /** `GET /v1/peers`. */

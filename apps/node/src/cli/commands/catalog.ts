@@ -15,7 +15,7 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
       ctx.print(
         table(
           ['NAME', 'ADDRESS', 'SIZE', 'COPIES', 'CREATED'],
-          files.map((f) => [f.name === undefined || f.name === '' ? '-' : f.name, f.address, formatSize(f.size), String(f.replicas), f.createdAt]),
+          files.map((f) => [f.name === null || f.name === '' ? '-' : f.name, f.address, formatSize(f.size), String(f.replicas), f.createdAt]),
         ),
       )
     })
