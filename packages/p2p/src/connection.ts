@@ -396,14 +396,12 @@ export class Connection implements PeerConnection {
     if (this.#receivedGoaway) throw new P2PError('PROTOCOL', 'request after goaway')
     if (this.#incoming.has(id)) throw new P2PError('PROTOCOL', `duplicate request id ${id}`)
     if (this.#incoming.size >= this.#limits.maxIncomingRequests) {
-      this.#replyNow({ t: 'error', id, code: 'BUSY', message: 'too many requests in flight' })
-      // A peer that floods us and does not read our replies gets no more reading until it does.
-      if (this.#socket.writableNeedDrain) this.#pause(PAUSE_WRITE)
+      this.#replyAtOnce({ t: 'error', id, code: 'BUSY', message: 'too many requests in flight' })
       return
     }
     const run = this.#router.prepareRequest(this, type, fieldsOf(header), body)
     if (run === undefined) {
-      this.#replyNow({ t: 'error', id, code: 'UNKNOWN_TYPE', message: `no handler for ${type}` })
+      this.#replyAtOnce({ t: 'error', id, code: 'UNKNOWN_TYPE', message: `no handler for ${type}` })
       return
     }
     const controller = new AbortController()
@@ -412,6 +410,15 @@ export class Connection implements PeerConnection {
     this.#incomingBytes += bytes
     if (this.#incomingBytes >= this.#limits.maxIncomingBytes) this.#pause(PAUSE_WORK)
     void this.#runHandler(id, type, run, controller)
+  }
+
+  /**
+   * An error reply sent without running a handler. A peer that floods us with such requests and
+   * does not read the replies gets no more reading until it does, so the replies cannot pile up.
+   */
+  #replyAtOnce(reply: Envelope): void {
+    this.#replyNow(reply)
+    if (this.#socket.writableNeedDrain) this.#pause(PAUSE_WRITE)
   }
 
   async #runHandler(id: number, type: string, run: (signal: AbortSignal) => Promise<Reply | void>, controller: AbortController): Promise<void> {

@@ -170,6 +170,23 @@ describe('after the handshake', () => {
     peer.socket.destroy()
     await stillServing()
   })
+
+  test('a flood of requests of an unknown type from a peer that never reads: reading pauses too', async () => {
+    const peer = await rawPeer(memoryTransport(network), target.addresses[0]!)
+    peer.socket.pause()
+    peer.socket.removeAllListeners('data')
+    let id = 0
+    // Bounded loop: each request costs the target an error reply; it must stop reading before 20,000.
+    while (id < 20_000) {
+      peer.sendMessage({ t: 'no-such-type', id: id++ })
+      if (peer.socket.writableNeedDrain) break
+      if (id % 100 === 0) await turns(1)
+    }
+    await turns(20)
+    expect(id).toBeLessThan(20_000)
+    peer.socket.destroy()
+    await stillServing()
+  })
 })
 
 describe('backpressure towards a slow reader', () => {
