@@ -16,3 +16,11 @@ export function ctrInto(cipher: Cipher, input: Uint8Array, output: Buffer, offse
     cipher.update(slice).copy(output, offset + at)
   }
 }
+
+/** The cipher's output for `input`: one update when it is small, {@link CIPHER_SLICE} steps when it is large. */
+export function ctrUpdate(cipher: Cipher, input: Buffer): Buffer {
+  if (input.byteLength <= CIPHER_SLICE) return cipher.update(input)
+  const output = Buffer.allocUnsafe(input.byteLength)
+  ctrInto(cipher, input, output, 0)
+  return output
+}

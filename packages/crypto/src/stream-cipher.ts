@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
 import { IV_LENGTH } from './constants.js'
-import { ctrCipher } from './ctr.js'
+import { ctrCipher, ctrUpdate } from './ctr.js'
 import { assertKey } from './derive.js'
 import { CryptoError } from './errors.js'
 
@@ -21,7 +21,7 @@ export function createEncryptStream(key: Uint8Array): Transform {
         started = true
         this.push(iv)
       }
-      done(null, cipher.update(chunk))
+      done(null, ctrUpdate(cipher, chunk))
     },
     flush(done: TransformCallback) {
       if (!started) this.push(iv)
@@ -37,13 +37,13 @@ export function createDecryptStream(key: Uint8Array): Transform {
   let decipher: ReturnType<typeof ctrCipher> | undefined
   return new Transform({
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      if (decipher) return done(null, decipher.update(chunk))
+      if (decipher) return done(null, ctrUpdate(decipher, chunk))
       head = Buffer.concat([head, chunk])
       if (head.byteLength < IV_LENGTH) return done()
       decipher = ctrCipher(key, head.subarray(0, IV_LENGTH))
       const rest = head.subarray(IV_LENGTH)
       head = Buffer.alloc(0)
-      done(null, decipher.update(rest))
+      done(null, ctrUpdate(decipher, rest))
     },
     flush(done: TransformCallback) {
       if (!decipher) {
