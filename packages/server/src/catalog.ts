@@ -23,7 +23,9 @@ export interface FileRecord {
  * `names` name → address, `blobs` address → the file's blob ids (raw 32-byte
  * ids, root included), `refs` blob id → how many of this node's file slots use
  * it (so deleting one of two files that share a chunk keeps the chunk pinned),
- * `meta` the owner's pin sequence number.
+ * `meta` the owner's pin sequence number, `deletes` sequence number of a delete →
+ * the blob ids it unpinned (kept for the tombstone grace period, so that peers
+ * that were away when it happened are told when they come back).
  */
 export class Catalog {
   private constructor(
@@ -33,6 +35,7 @@ export class Catalog {
     private readonly blobs: Database<Buffer, string>,
     private readonly refs: Database<number, string>,
     private readonly meta: Database<number, string>,
+    private readonly deletes: Database<Buffer, number>,
   ) {}
 
   /** Opens (creating if needed) the catalog database in directory `path`. */
@@ -46,6 +49,8 @@ export class Catalog {
         root.openDB<Buffer, string>({ name: CATALOG_DB_NAMES.blobs, encoding: 'binary' }),
         root.openDB<number, string>({ name: CATALOG_DB_NAMES.refs, encoding: 'json' }),
         root.openDB<number, string>({ name: CATALOG_DB_NAMES.meta, encoding: 'json' }),
+        // Keys are numbers in lmdb's ordered key encoding: a range scan walks deletes oldest first.
+        root.openDB<Buffer, number>({ name: CATALOG_DB_NAMES.deletes, encoding: 'binary' }),
       )
     } catch (err) {
       throw new ServerError('UNAVAILABLE', `cannot open catalog at ${path}`, { cause: err })
@@ -95,7 +100,7 @@ export class Catalog {
    * Removes a file and drops its blob references; returns the blobs no other
    * file of this node uses any more (to unpin), or undefined if unknown.
    */
-  async remove(address: string): Promise<string[] | undefined> {
+  async remove(address: string, seq?: number): Promise<string[] | undefined> {
     return this.root.transaction(() => {
       const existing = this.files.get(address)
       if (existing === undefined) return undefined
@@ -113,8 +118,29 @@ export class Catalog {
       if (existing.name !== undefined && this.names.get(existing.name) === address) void this.names.remove(existing.name)
       void this.blobs.remove(address)
       void this.files.remove(address)
-      return [...new Set(released)]
+      const unique = [...new Set(released)]
+      // In the same transaction: a delete is never forgotten once the file is gone from the catalog.
+      if (seq !== undefined && unique.length > 0) void this.deletes.put(seq, Buffer.from(unique.join(''), 'hex'))
+      return unique
     })
+  }
+
+  /** Deletes still within their grace period, oldest first: the sequence number and the blobs it unpinned. */
+  *pendingDeletes(): Generator<{ seq: number; blobs: string[] }> {
+    for (const { key, value } of this.deletes.getRange()) yield { seq: key, blobs: splitIds(value) }
+  }
+
+  /**
+   * Forgets deletes older than `before` (ms since epoch; sequence numbers are never below the wall
+   * clock, so a delete's number is no earlier than its time). Returns how many.
+   */
+  async pruneDeletes(before: number): Promise<number> {
+    const old = Array.from(this.deletes.getKeys({ end: before }))
+    if (old.length === 0) return 0
+    await this.root.transaction(() => {
+      for (const seq of old) void this.deletes.remove(seq)
+    })
+    return old.length
   }
 
   /** The blob ids (root included) of a file, if known. */

@@ -92,4 +92,11 @@ export const MAX_RECENT_BLOBS = 100_000
 export const UNLIMITED_CAPACITY = Number.MAX_SAFE_INTEGER
 
 /** Catalog entries kept by name and address; LMDB map size grows as needed. */
-export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta' } as const
+export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta', deletes: 'deletes' } as const
+
+/**
+ * How long this node remembers its deletes to tell peers that were away: as long as peers keep
+ * tombstones (@cas/store's default grace period). After that a returning copy is garbage that
+ * repair cannot tell from data, the same limit Cassandra's gc_grace_seconds sets.
+ */
+export const DELETE_MEMORY_MS = 7 * 24 * 60 * 60 * 1000

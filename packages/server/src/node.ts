@@ -4,8 +4,9 @@ import { Catalog, type FileRecord } from './catalog.js'
 import { formatCapability, parseRef } from './capability.js'
 import { systemClock, type Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
-import { CONTROL_TIMEOUT_MS, DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, MAX_BATCH, UNLIMITED_CAPACITY, type Timing } from './constants.js'
+import { DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
+import { sendUnpins, tellDeletes } from './deletes.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
 import { BlobFetcher, heal } from './fetcher.js'
 import { childLoader, loadRoot, normalizeRange, readFile, type ByteRange, type FileInfo } from './get.js'
@@ -16,7 +17,7 @@ import { Membership, type PeerState } from './membership.js'
 import { PeerHealth } from './peer-health.js'
 import { putFile, type PutOptions, type PutResult } from './put.js'
 import { Repairer, type RepairReport } from './repair.js'
-import { askHas, currentPlacement, requestPeer } from './replicate.js'
+import { askHas, currentPlacement } from './replicate.js'
 import { registerHandlers } from './rpc.js'
 
 /** Components and settings of a node whose host already exists. */
@@ -215,6 +216,9 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     })
     ctx.membership.on('change', (change) => {
       this.emit('peer', change)
+      if (change.state === 'alive' || change.state === 'new') {
+        tellDeletes(ctx, change.id).catch((err: unknown) => ctx.logger.warn({ err, peer: change.id.slice(0, 16) }, 'could not tell a peer about deletes'))
+      }
       if (change.state !== 'suspect') this.scheduleRepair(ctx.timing.repairDebounceMs)
     })
     // Blobs a pass had to leave alone (a put may still be sending them) get a pass of their own once
@@ -295,26 +299,15 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const { ctx } = this
     const r = this.resolve(ref)
     if (r.record === undefined) throw new ServerError('FORBIDDEN', `file ${r.address} is not this node's; only its owner can delete it`)
-    const released = (await ctx.catalog.remove(r.address)) ?? []
     const seq = await ctx.catalog.nextSeq(ctx.clock.now())
+    // Remembered with its seq in the same transaction, for the peers that are away now (deletes.ts).
+    const released = (await ctx.catalog.remove(r.address, seq)) ?? []
     for (const id of released) {
       ctx.shortBlobs.delete(id)
       await ctx.store.unpin(id, ctx.id, seq)
       if (!(await ctx.store.isPinned(id))) await ctx.store.delete(id)
     }
-    await Promise.all(
-      ctx.membership.livePeers().map(async (peer) => {
-        for (let at = 0; at < released.length; at += MAX_BATCH) {
-          try {
-            await requestPeer(ctx, peer, 'unpin', { blobs: released.slice(at, at + MAX_BATCH), seq }, undefined, { timeoutMs: CONTROL_TIMEOUT_MS })
-          } catch (err) {
-            if (isProgrammerError(err)) throw err
-            ctx.logger.warn({ peer, code: errorCode(err) }, 'peer did not take an unpin; its copies stay until it is back')
-            return
-          }
-        }
-      }),
-    )
+    if (released.length > 0) await Promise.all(ctx.membership.livePeers().map((peer) => sendUnpins(ctx, peer, seq, released)))
     void this.refreshStats()
   }
 

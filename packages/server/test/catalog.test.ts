@@ -26,6 +26,23 @@ describe('Catalog', () => {
     ...(name ? { name } : {}),
   })
 
+  it('remembers each delete with the blobs it released across reopen, oldest first, until pruned', async () => {
+    let cat = Catalog.open(dir)
+    await cat.add(rec('a', 'one'), ids('a', '1', '2'))
+    await cat.add(rec('b', 'two'), ids('b', '2'))
+    expect(await cat.remove(h('a'), 2_000)).toEqual([h('a'), h('1')]) // '2' is still used by b
+    expect(await cat.remove(h('b'), 3_000)).toEqual([h('b'), h('2')])
+    await cat.close()
+    cat = Catalog.open(dir)
+    expect([...cat.pendingDeletes()]).toEqual([
+      { seq: 2_000, blobs: [h('a'), h('1')] },
+      { seq: 3_000, blobs: [h('b'), h('2')] },
+    ])
+    expect(await cat.pruneDeletes(2_500)).toBe(1)
+    expect([...cat.pendingDeletes()].map((d) => d.seq)).toEqual([3_000])
+    await cat.close()
+  })
+
   it('keeps files across reopen, resolves names and moves a reused name', async () => {
     let cat = Catalog.open(dir)
     expect(await cat.add(rec('a', 'one'), ids('a', '1'))).toBe(true)

@@ -165,6 +165,30 @@ describe('CasNode on an in-process network', () => {
     }
   })
 
+  it('a holder that was away when the owner deleted a file drops its copies once it is back', async () => {
+    await network(4)
+    const [a] = cluster.nodes
+    const put = await a!.node.put(Readable.from([randomBytes(CHUNK * 6)]), { name: 'old' })
+    const blobs = (await a!.node.placement(put.address)).map((p) => p.blob)
+    // The node, besides a, that holds most of the file's blobs.
+    const held = await Promise.all(cluster.nodes.map(async (t) => (await Promise.all(blobs.map((id) => t.store.has(id)))).filter(Boolean).length))
+    const away = cluster.nodes[held.map((n, i) => (i === 0 ? -1 : n)).reduce((best, n, i, all) => (n > all[best]! ? i : best), 1)]!
+    expect(held[cluster.nodes.indexOf(away)]).toBeGreaterThan(0)
+
+    cluster.fakeHost(cluster.nodes.indexOf(away)).offline = true
+    expect(await eventually(() => a!.node.peers().find((p) => p.id === away.node.id)?.state === 'dead')).toBe(true)
+    await a!.node.delete('old')
+    const others = cluster.nodes.filter((t) => t !== away)
+    for (const id of blobs) expect(await holdersOf(others, id)).toBe(0)
+    expect((await Promise.all(blobs.map((id) => away.store.has(id)))).some(Boolean)).toBe(true)
+
+    cluster.fakeHost(cluster.nodes.indexOf(away)).offline = false
+    expect(await eventually(async () => (await holdersOf(cluster.nodes, blobs[0]!)) === 0 && (await Promise.all(blobs.map((id) => away.store.has(id)))).every((has) => !has))).toBe(true)
+    // Nor does its repair bring any of it back elsewhere.
+    await new Promise((r) => setTimeout(r, 1500))
+    for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBe(0)
+  })
+
   it('repairs after a holder dies: every blob back on 3 live nodes, surplus dropped later', async () => {
     await network(5)
     const [a] = cluster.nodes

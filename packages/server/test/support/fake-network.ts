@@ -53,6 +53,8 @@ export class FakeHost extends EventEmitter implements HostLike {
   stalledPending = 0
   /** Types of the requests that reached this host while it was stalled. */
   readonly stalledRequests: string[] = []
+  /** Test hook: cut off from the network (nothing in or out) but alive, its store intact; false again to come back. */
+  offline = false
 
   constructor(
     private readonly net: FakeNetwork,
@@ -76,6 +78,7 @@ export class FakeHost extends EventEmitter implements HostLike {
   connect(addr: string, opts?: { expectedId?: string }): Promise<PeerConnectionLike> {
     if (this.closed) return Promise.reject(new FakeError('CLOSED', 'host closed'))
     const other = this.net.hosts.get(addr)
+    if (this.offline || other?.offline === true) return Promise.reject(new FakeError('UNREACHABLE', `no route to ${addr}`))
     if (other === undefined || other.closed) return Promise.reject(new FakeError('UNREACHABLE', `nothing at ${addr}`))
     if (other.networkKey !== this.networkKey) return Promise.reject(new FakeError('HANDSHAKE_FAILED', 'network key mismatch'))
     if (opts?.expectedId !== undefined && opts.expectedId !== other.id) return Promise.reject(new FakeError('UNEXPECTED_PEER', 'wrong peer'))
@@ -92,7 +95,7 @@ export class FakeHost extends EventEmitter implements HostLike {
   private peer(id: string): FakeHost {
     const other = this.net.byId(id)
     if (this.closed) throw new FakeError('CLOSED', 'host closed')
-    if (other === undefined || !this.connected.has(id)) {
+    if (other === undefined || !this.connected.has(id) || this.offline || other.offline) {
       this.connected.delete(id)
       throw new FakeError('CLOSED', `not connected to ${id}`)
     }

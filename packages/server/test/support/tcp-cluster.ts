@@ -1,5 +1,6 @@
 import { generateKey, generateKeyPair } from '@cas/crypto'
-import { tcpTransport, type Transport } from '@cas/p2p'
+import { tcpTransport, type Listener, type Transport } from '@cas/p2p'
+import type { Duplex } from 'node:stream'
 import { openStore, type BlobStore } from '@cas/store'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,46 @@ export interface RealNode {
   node: CasNode
   store: BlobStore
   stopped: boolean
+  /** Cuts every socket and listener of the node's transport at once, like a machine that dies. */
+  sever: () => void
+}
+
+/**
+ * Wraps a transport so that every listener and stream it made can be cut at once: TCP sockets are
+ * reset (RST), so peers see a connection die mid-stream, never a goodbye.
+ */
+function severable(base: Transport): { transport: Transport; sever: () => void } {
+  const streams = new Set<Duplex>()
+  const listeners: Listener[] = []
+  let severed = false
+  const track = (stream: Duplex): Duplex => {
+    if (severed) stream.destroy()
+    streams.add(stream)
+    stream.once('close', () => streams.delete(stream))
+    return stream
+  }
+  const transport: Transport = {
+    listen: async (addr) => {
+      const listener = await base.listen(addr)
+      listeners.push(listener)
+      return {
+        addresses: listener.addresses,
+        onConnection: (cb) => listener.onConnection((stream) => cb(track(stream))),
+        close: () => listener.close(),
+      }
+    },
+    dial: async (addr, opts) => track(await base.dial(addr, opts)),
+  }
+  const sever = (): void => {
+    severed = true
+    for (const listener of listeners) void listener.close()
+    for (const stream of streams) {
+      const socket = stream as Duplex & { resetAndDestroy?: () => void }
+      if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy()
+      else stream.destroy()
+    }
+  }
+  return { transport, sever }
 }
 
 /** Nodes with real stores and @cas/p2p hosts (TCP on 127.0.0.1 by default). */
@@ -26,8 +67,9 @@ export class RealCluster {
     this.dirs.push(dir)
     const store = await openStore({ root: join(dir, 'store') })
     const seed = this.nodes[opts.bootstrapIndex ?? 0]
+    const { transport, sever } = severable(this.transport())
     const node = await createNode({
-      transport: this.transport(),
+      transport,
       store,
       staticKey: generateKeyPair(),
       ownerKey: generateKey(),
@@ -39,14 +81,18 @@ export class RealCluster {
       ...opts,
     })
     await node.start()
-    const r = { node, store, stopped: false }
+    const r = { node, store, stopped: false, sever }
     this.nodes.push(r)
     return r
   }
 
-  /** Stops a node without telling anyone: its peers only notice its silence. */
+  /**
+   * Kills a node abruptly: every connection is reset first, so its peers learn nothing but that
+   * it went silent mid-stream; only then is the local side stopped (timers, files).
+   */
   async kill(r: RealNode): Promise<void> {
     r.stopped = true
+    r.sever()
     await r.node.stop()
     await r.store.close()
   }

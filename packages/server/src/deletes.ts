@@ -1,0 +1,52 @@
+import { CONTROL_TIMEOUT_MS, DELETE_MEMORY_MS, MAX_BATCH } from './constants.js'
+import type { NodeContext } from './context.js'
+import { errorCode, isProgrammerError } from './errors.js'
+import { requestPeer } from './replicate.js'
+
+/*
+ * Delivery of the owner's unpins. A delete unpins its blobs on every live peer at once; a peer that
+ * was away (down, cut off, not yet joined) still holds its copies pinned by this owner, and nobody
+ * else may unpin them. So every delete is remembered in the catalog for as long as peers keep
+ * tombstones, and told again to each peer that comes (back) to life.
+ */
+
+/** Sends one delete's unpins to one peer, in batches. False when the peer did not take them. */
+export async function sendUnpins(ctx: NodeContext, peer: string, seq: number, blobs: string[]): Promise<boolean> {
+  for (let at = 0; at < blobs.length; at += MAX_BATCH) {
+    try {
+      await requestPeer(ctx, peer, 'unpin', { blobs: blobs.slice(at, at + MAX_BATCH), seq }, undefined, { timeoutMs: CONTROL_TIMEOUT_MS })
+    } catch (err) {
+      if (isProgrammerError(err)) throw err
+      ctx.logger.warn({ peer: peer.slice(0, 16), code: errorCode(err) }, 'peer did not take an unpin; it is told again when it is back')
+      return false
+    }
+  }
+  return true
+}
+
+/** Peers being told right now, so that a flapping peer is not told twice at once. */
+const telling = new WeakMap<NodeContext, Set<string>>()
+
+/**
+ * Tells a peer that just came (back) to life about every delete of the last {@link DELETE_MEMORY_MS}.
+ * Unpins are idempotent, and one older than the owner's newer pin is refused, so telling a peer
+ * that already knows, or about a file put again since, changes nothing.
+ */
+export async function tellDeletes(ctx: NodeContext, peer: string): Promise<number> {
+  const busy = telling.get(ctx) ?? new Set<string>()
+  telling.set(ctx, busy)
+  if (busy.has(peer)) return 0
+  busy.add(peer)
+  try {
+    await ctx.catalog.pruneDeletes(ctx.clock.now() - DELETE_MEMORY_MS)
+    let told = 0
+    for (const { seq, blobs } of ctx.catalog.pendingDeletes()) {
+      if (!(await sendUnpins(ctx, peer, seq, blobs))) break
+      told++
+    }
+    if (told > 0) ctx.logger.debug({ peer: peer.slice(0, 16), deletes: told }, 'told a returning peer about deletes')
+    return told
+  } finally {
+    busy.delete(peer)
+  }
+}
