@@ -27,13 +27,18 @@ const notes = []
 // The daemons keep the putter's copy plus one per holder: make sure the disk has room, else scale down.
 const fs = await statfs(baseDir)
 const free = fs.bavail * fs.bsize
-const needed = (copies) => copies * (REPLICAS + 1) + 2 * GiB
+// The file plus the one a fifth its size put first (for the growth of the peaks with the size).
+const needed = (copies) => copies * 1.2 * (REPLICAS + 1) + 2 * GiB
 if (free < needed(bytes)) {
-  const fits = Math.floor((free - 2 * GiB) / (REPLICAS + 1) / GiB) * GiB
+  const fits = Math.floor((free - 2 * GiB) / 1.2 / (REPLICAS + 1) / GiB) * GiB
   if (fits < GiB) throw new Error(`only ${(free / GiB).toFixed(1)} GiB free in ${baseDir}: not enough for the memory benchmark`)
   notes.push(`scaled down from ${(bytes / GiB).toFixed(1)} GiB: ${(free / GiB).toFixed(1)} GiB free`)
   bytes = fits
 }
+// "Flat": the peaks grow by no more than 50 MB from a file to one five times its size.
+const FLAT_MIB = 50e6 / MiB
+const smallBytes = Math.max(MiB, Math.floor(bytes / 5 / MiB) * MiB)
+const sizeOf = (b) => (b >= GiB ? `${(b / GiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(0)} MiB`)
 const size = bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(0)} MiB`
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
 
@@ -55,6 +60,12 @@ try {
   let separate = true
   for (const n of cluster.nodes) separate = (await resetPeak(n.pid)) && separate
   if (!separate) notes.push('peaks cannot be reset here: each figure is the peak since the daemon started')
+
+  // A file a fifth the size first: memory that stays flat does not grow from that one to the big one.
+  const small = await putStream(cluster.nodes[0], 'memory-small', smallBytes, 'small.bin')
+  if (small.size !== smallBytes) throw new Error('the daemon stored the small file short')
+  phases.small = { peaks: await Promise.all(cluster.nodes.map(async (n) => (await processMemory(n.pid)).peakMiB)) }
+  for (const n of cluster.nodes) await resetPeak(n.pid)
 
   const expected = patternSha256('memory', bytes)
   let start = process.hrtime.bigint()
@@ -93,10 +104,18 @@ const rows = [
     ratio: peak / idle[i],
     note: 'limit: idle daemon',
   })),
+  {
+    name: `peak RSS growth from a ${sizeOf(smallBytes)} put to the ${size} put`,
+    value: Math.max(...phases.put.peaks.map((peak, i) => peak - phases.small.peaks[i])),
+    unit: 'MiB',
+    limit: FLAT_MIB,
+    ratio: Math.max(...phases.put.peaks.map((peak, i) => peak - phases.small.peaks[i])) / FLAT_MIB,
+    note: `largest over the daemons; flat means within 50 MB; ${sizeOf(smallBytes)} peaks ${phases.small.peaks.map((m) => figure(m)).join(' / ')}`,
+  },
   { name: 'peak RSS of the benchmark client', value: client, unit: 'MiB', note: notes.join('; ') || undefined },
 ]
 if (json) {
-  console.log(JSON.stringify({ bench: 'memory', bytes, nodes: NODES, replicas: REPLICAS, idleRssMiB: idle, putPeakRssMiB: phases.put.peaks, getPeakRssMiB: phases.get.peaks, putSeconds: phases.put.seconds, getSeconds: phases.get.seconds, notes, rows }))
+  console.log(JSON.stringify({ bench: 'memory', bytes, nodes: NODES, replicas: REPLICAS, idleRssMiB: idle, smallBytes, smallPutPeakRssMiB: phases.small.peaks, putPeakRssMiB: phases.put.peaks, getPeakRssMiB: phases.get.peaks, putSeconds: phases.put.seconds, getSeconds: phases.get.seconds, notes, rows }))
 } else {
   printTable(`memory — ${size} through ${NODES} daemons (idle daemon ${figure(idleMean)} MiB)`, rows)
 }
