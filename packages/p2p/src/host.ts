@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from './logger.js'
 import { RESERVED_TYPES, messageTypes, requestTypes, type HeaderSchema, type Hello } from './messages.js'
 import type { KeyPair } from './noise/dh.js'
 import { Penalties } from './penalties.js'
-import { remoteAddressOf, remoteHostOf, type Listener, type Transport } from './transports/transport.js'
+import { isLoopbackHost, remoteAddressOf, remoteHostOf, type Listener, type Transport } from './transports/transport.js'
 
 /** An incoming request as a handler sees it. */
 export interface IncomingRequest {
@@ -55,6 +55,14 @@ export interface HostOptions {
   hello: () => Hello
   logger?: Logger
   limits?: Partial<Limits>
+  /**
+   * Whether repeated failed handshakes from a loopback address (127.0.0.0/8, ::1) ban that address.
+   * Off by default: every node of one machine (`cas demo`, several daemons on a host) connects
+   * from loopback, so such a ban would cut one misbehaving local process's neighbours off too,
+   * and no remote peer can come from there. The offending connections are still closed and logged,
+   * and a peer that completes the handshake is banned by its id wherever it comes from.
+   */
+  banLoopback?: boolean
 }
 
 /** Options of connect(). */
@@ -118,6 +126,7 @@ export class Host extends EventEmitter {
   readonly #dialing = new Map<string, Promise<Connection>>()
   readonly #unreachable = new Map<string, { failures: number; until: number }>()
   readonly #penalties: Penalties
+  readonly #banLoopback: boolean
   readonly #shutdown = new AbortController()
   #pendingHandshakes = 0
   #closing: Promise<void> | undefined
@@ -134,6 +143,7 @@ export class Host extends EventEmitter {
     this.#hello = options.hello
     this.#log = (options.logger ?? silentLogger).child({ host: this.id.slice(0, 16) })
     this.#penalties = new Penalties({ maxOffences: this.limits.maxOffences, banMs: this.limits.banMs, banMaxMs: this.limits.banMaxMs })
+    this.#banLoopback = options.banLoopback ?? false
   }
 
   /** Actual listen addresses (port 0 resolved). */
@@ -377,7 +387,9 @@ export class Host extends EventEmitter {
           const closedEarly = err.cause instanceof P2PError && err.cause.code === 'HANDSHAKE_FAILED' && /closed/.test(err.message)
           if (err.code === 'ABORTED' || closedEarly) return
           this.#log.warn({ remote, code: err.code, reason: err.message }, 'inbound handshake failed')
-          if (this.#penalties.offend(remoteHost)) this.#log.warn({ remote }, 'banning remote host after repeated offences')
+          if ((this.#banLoopback || !isLoopbackHost(remoteHost)) && this.#penalties.offend(remoteHost)) {
+            this.#log.warn({ remote }, 'banning remote host after repeated offences')
+          }
         },
       )
       .finally(() => this.#pendingHandshakes--)

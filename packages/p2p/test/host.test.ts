@@ -6,7 +6,7 @@ import type { Host } from '../src/host.js'
 import type { Limits } from '../src/limits.js'
 import { MemoryNetwork, memoryTransport } from '../src/transports/memory.js'
 import { tcpTransport } from '../src/transports/tcp.js'
-import type { Transport } from '../src/transports/transport.js'
+import { isLoopbackHost, type Transport } from '../src/transports/transport.js'
 import { recordingLogger, startHost } from './support/hosts.js'
 import { deferred, turns, until } from './support/until.js'
 
@@ -225,7 +225,8 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
   test('a peer without the network key cannot complete a handshake and gets banned after repeats', async () => {
     const logger = recordingLogger()
     make = makeNetwork()
-    const server = await host({ logger, limits: { maxOffences: 3 } })
+    // Over TCP the outsider comes from 127.0.0.1: loopback bans are asked for here (see the next test).
+    const server = await host({ logger, limits: { maxOffences: 3 }, banLoopback: true })
     const outsider = await host({ networkKey: randomBytes(32), limits: { dialAttempts: 1 } })
     let connected = 0
     server.on('peer:connect', () => connected++)
@@ -241,6 +242,26 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
     await until(() => server.isBanned(remoteHost))
     // A banned remote is refused before any handshake work.
     expect(await rejection(outsider.connect(server.addresses[0]!))).toBeInstanceOf(P2PError)
+  })
+
+  test('by default failed handshakes from loopback are closed and logged but never ban the address', async () => {
+    const logger = recordingLogger()
+    make = makeNetwork()
+    const server = await host({ logger, limits: { maxOffences: 2 } })
+    const outsider = await host({ networkKey: randomBytes(32), limits: { dialAttempts: 1 } })
+    for (let i = 0; i < 4; i++) await rejection(outsider.connect(server.addresses[0]!))
+    // At least as many failures as it takes to be banned (a banned address is refused before any handshake).
+    await until(() => logger.entries.filter((e) => /inbound handshake failed/.test(e.msg ?? '')).length >= 2)
+    const failure = logger.entries.find((e) => /inbound handshake failed/.test(e.msg ?? ''))!.obj as { remote: string }
+    const remoteHost = failure.remote.slice(0, failure.remote.lastIndexOf(':'))
+    // The memory transport's addresses are not loopback: there the address is banned as before.
+    expect(server.isBanned(remoteHost)).toBe(!isLoopbackHost(remoteHost))
+    if (isLoopbackHost(remoteHost)) {
+      // A node of the network on the same machine still gets in.
+      const neighbour = await host()
+      await neighbour.connect(server.addresses[0]!, { expectedId: server.id })
+      expect(server.isConnected(neighbour.id)).toBe(true)
+    }
   })
 
   test('simultaneous dials end with one connection that both sides agree on', async () => {

@@ -59,6 +59,12 @@ export function remoteHostOf(address: string): string {
   }
 }
 
+/** Whether a host (as {@link remoteHostOf} gives it) is a loopback address: 127.0.0.0/8, ::1 or their IPv4-mapped form. */
+export function isLoopbackHost(host: string): boolean {
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || host === '::1'
+}
+
 /** A transport-level connection error with a Node-style code. */
 export function connectionError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code })

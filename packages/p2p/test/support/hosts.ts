@@ -25,7 +25,7 @@ export function recordingLogger(): Logger & { entries: { level: string; obj: obj
 export async function startHost(
   transport: Transport,
   listenAddr: string,
-  options: { networkKey?: Buffer; limits?: Partial<Limits>; logger?: Logger; listen?: string[] } & Partial<Pick<HostOptions, 'staticKey'>> = {},
+  options: { networkKey?: Buffer; limits?: Partial<Limits>; logger?: Logger; listen?: string[] } & Partial<Pick<HostOptions, 'staticKey' | 'banLoopback'>> = {},
 ): Promise<Host> {
   const staticKey = options.staticKey ?? generateKeyPair()
   const host: Host = await createHost({
@@ -36,6 +36,7 @@ export async function startHost(
     hello: () => ({ version: 1, addresses: host.addresses, capacity: 1000, used: 0 }),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.banLoopback !== undefined ? { banLoopback: options.banLoopback } : {}),
   })
   return host
 }

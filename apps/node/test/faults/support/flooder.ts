@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import { createHost, generateNoiseKeyPair, type Host } from '@cas/p2p'
 import { sleep } from './cluster.js'
-import { ROGUE_HOST, rogueTransport } from './rogue-peer.js'
+import { rogueTransport } from './rogue-peer.js'
 
 /** One Noise-sized frame of garbage: the largest length the framing allows, then that many random bytes. */
 function garbageFrame(): Buffer {
@@ -21,7 +21,7 @@ export interface FloodReport {
   bytes: number
 }
 
-/** Whether a peer with the network key, from the rogue address, is refused: the address is banned. */
+/** Whether a peer with the network key and a fresh id, from the rogues' address, is refused: the address is banned. */
 export async function refusedFromRogueHost(networkKey: Buffer, addr: string): Promise<boolean> {
   const host = await createHost({
     transport: rogueTransport(),
@@ -50,7 +50,7 @@ export async function floodBeforeHandshake(addr: string, connections: number, fr
   const report: FloodReport = { closedByNode: 0, refused: 0, bytes: 0 }
   for (let c = 0; c < connections; c++) {
     await new Promise<void>((resolve) => {
-      const socket = connect({ host, port, localAddress: ROGUE_HOST })
+      const socket = connect({ host, port })
       let written = 0
       let opened = false
       const pump = (): void => {

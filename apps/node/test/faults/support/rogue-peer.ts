@@ -6,14 +6,14 @@ import { createHost, generateNoiseKeyPair, tcpTransport, type Host, type PeerRec
 /**
  * Misbehaving peers for the fault suite, built on @cas/p2p with the network key so that they pass
  * the handshake and take part in gossip like any node: the daemons count them as live members
- * and place blobs on them. They run from 127.0.0.2 so that bans the daemons hand out hit them,
- * not the honest nodes on 127.0.0.1.
+ * and place blobs on them. They run on 127.0.0.1 like the daemons: bans of peers that passed the
+ * handshake go by node id, and a daemon never bans a loopback address (see HostOptions.banLoopback).
  */
 
-/** Address the rogue peers use (any 127.0.0.0/8 address is loopback on Linux). */
-export const ROGUE_HOST = '127.0.0.2'
+/** Address the rogue peers use. */
+export const ROGUE_HOST = '127.0.0.1'
 
-/** TCP from a fixed local address, listening through the stock TCP transport. Every dialled socket is kept. */
+/** TCP through the stock transport, keeping every dialled socket (so a test can cut them). */
 export function rogueTransport(): Transport & { sockets: Duplex[] } {
   const base = tcpTransport()
   const sockets: Duplex[] = []
@@ -23,7 +23,7 @@ export function rogueTransport(): Transport & { sockets: Duplex[] } {
     dial: (addr, opts) =>
       new Promise((resolve, reject) => {
         const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))]
-        const socket: Socket = connect({ host, port, localAddress: ROGUE_HOST })
+        const socket: Socket = connect({ host, port })
         const fail = (err: Error): void => {
           socket.destroy()
           reject(err)
