@@ -98,9 +98,11 @@ export class Catalog {
 
   /**
    * Removes a file and drops its blob references; returns the blobs no other
-   * file of this node uses any more (to unpin), or undefined if unknown.
+   * file of this node uses any more (to unpin), or undefined if unknown. With
+   * `seq`, the delete is recorded with those blobs (see pendingDeletes); blobs
+   * for which `keep` is true are neither returned nor recorded.
    */
-  async remove(address: string, seq?: number): Promise<string[] | undefined> {
+  async remove(address: string, seq?: number, keep: (id: string) => boolean = () => false): Promise<string[] | undefined> {
     return this.root.transaction(() => {
       const existing = this.files.get(address)
       if (existing === undefined) return undefined
@@ -118,11 +120,20 @@ export class Catalog {
       if (existing.name !== undefined && this.names.get(existing.name) === address) void this.names.remove(existing.name)
       void this.blobs.remove(address)
       void this.files.remove(address)
-      const unique = [...new Set(released)]
+      const unique = [...new Set(released)].filter((id) => !keep(id))
       // In the same transaction: a delete is never forgotten once the file is gone from the catalog.
       if (seq !== undefined && unique.length > 0) void this.deletes.put(seq, Buffer.from(unique.join(''), 'hex'))
       return unique
     })
+  }
+
+  /**
+   * Records that this owner unpinned `blobs` at `seq` without a file to remove (what a failed put
+   * had placed), so that peers away now are told later, like after a delete.
+   */
+  async recordDelete(seq: number, blobs: string[]): Promise<void> {
+    if (blobs.length === 0) return
+    await this.deletes.put(seq, Buffer.from(blobs.join(''), 'hex'))
   }
 
   /** Deletes still within their grace period, oldest first: the sequence number and the blobs it unpinned. */

@@ -92,4 +92,9 @@ export interface NodeContext {
   readonly healing: Set<string>
   /** Peers that recently failed to answer requests: placement routes around them for a while. */
   readonly health: PeerHealth
+  /**
+   * Blobs that puts in progress have placed (id → how many puts): not in the catalog yet, so a
+   * delete or the clean-up of a failed put must leave them pinned (see put.ts).
+   */
+  readonly placing: Map<string, number>
 }

@@ -24,6 +24,20 @@ export async function sendUnpins(ctx: NodeContext, peer: string, seq: number, bl
   return true
 }
 
+/**
+ * Unpins blobs this owner no longer uses, here (collecting what nobody else pins) and on every live
+ * peer. Peers that are away are told when they are back, from the record of the delete in the catalog.
+ */
+export async function unpinEverywhere(ctx: NodeContext, seq: number, blobs: string[]): Promise<void> {
+  if (blobs.length === 0) return
+  for (const id of blobs) {
+    ctx.shortBlobs.delete(id)
+    await ctx.store.unpin(id, ctx.id, seq)
+    if (!(await ctx.store.isPinned(id))) await ctx.store.delete(id)
+  }
+  await Promise.all(ctx.membership.livePeers().map((peer) => sendUnpins(ctx, peer, seq, blobs)))
+}
+
 /** Peers being told right now, so that a flapping peer is not told twice at once. */
 const telling = new WeakMap<NodeContext, Set<string>>()
 

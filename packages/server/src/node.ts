@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
 import { DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
-import { sendUnpins, tellDeletes } from './deletes.js'
+import { tellDeletes, unpinEverywhere } from './deletes.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
 import { BlobFetcher, heal } from './fetcher.js'
 import { childLoader, loadRoot, normalizeRange, readFile, type ByteRange, type FileInfo } from './get.js'
@@ -174,6 +174,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       events: this,
       shortBlobs: new Map(),
       recent: new Map(),
+      placing: new Map(),
       healing: new Set(),
       health: new PeerHealth(clock, timing.unresponsiveBackoffMs, timing.unresponsiveBackoffMaxMs),
     }
@@ -299,15 +300,12 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const { ctx } = this
     const r = this.resolve(ref)
     if (r.record === undefined) throw new ServerError('FORBIDDEN', `file ${r.address} is not this node's; only its owner can delete it`)
+    // The seq comes first: a put that places one of these blobs later pins it with a newer one.
     const seq = await ctx.catalog.nextSeq(ctx.clock.now())
-    // Remembered with its seq in the same transaction, for the peers that are away now (deletes.ts).
-    const released = (await ctx.catalog.remove(r.address, seq)) ?? []
-    for (const id of released) {
-      ctx.shortBlobs.delete(id)
-      await ctx.store.unpin(id, ctx.id, seq)
-      if (!(await ctx.store.isPinned(id))) await ctx.store.delete(id)
-    }
-    if (released.length > 0) await Promise.all(ctx.membership.livePeers().map((peer) => sendUnpins(ctx, peer, seq, released)))
+    // Remembered with its seq in the same transaction, for the peers that are away now (deletes.ts);
+    // blobs a put in progress has placed stay pinned for it.
+    const released = (await ctx.catalog.remove(r.address, seq, (id) => ctx.placing.has(id))) ?? []
+    await unpinEverywhere(ctx, seq, released)
     void this.refreshStats()
   }
 

@@ -4,6 +4,7 @@ import { chunkStream } from './chunker.js'
 import type { NodeContext } from './context.js'
 import { throwIfAborted } from './errors.js'
 import { encodeManifest, ManifestBuilder } from './manifest.js'
+import { unpinEverywhere } from './deletes.js'
 import { storeAndReplicate } from './replicate.js'
 import { TaskWindow } from './task-window.js'
 
@@ -37,16 +38,60 @@ export interface PutResult {
  * the live network allows).
  */
 export async function putFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
-  const { signal } = opts
-  const seq = await ctx.catalog.nextSeq(ctx.clock.now())
-  const pins = [{ owner: ctx.id, seq }]
   const window = new TaskWindow(ctx.putWindow)
+  const placed = new Set<string>()
+  try {
+    return await placeFile(ctx, source, opts, window, placed)
+  } catch (err) {
+    // Whatever was placed is pinned here and on holders, and no catalog entry will ever release it.
+    await window.drain().catch(() => {})
+    const ids = [...placed]
+    releasePlacing(ctx, placed)
+    cleanUpFailedPut(ctx, ids).catch((cleanupError: unknown) => ctx.logger.warn({ err: cleanupError }, 'could not unpin what a failed put had placed'))
+    throw err
+  } finally {
+    releasePlacing(ctx, placed)
+  }
+}
+
+function releasePlacing(ctx: NodeContext, placed: Set<string>): void {
+  for (const id of placed) {
+    const n = (ctx.placing.get(id) ?? 1) - 1
+    if (n <= 0) ctx.placing.delete(id)
+    else ctx.placing.set(id, n)
+  }
+  placed.clear()
+}
+
+/**
+ * Unpins, here and on every peer, the blobs a failed put had placed that no file of this node and
+ * no other put in progress uses; recorded like a delete, so peers away now are told later.
+ */
+async function cleanUpFailedPut(ctx: NodeContext, ids: string[]): Promise<void> {
+  // The seq before the choice: a put that places one of these later pins it with a newer seq.
+  const seq = await ctx.catalog.nextSeq(ctx.clock.now())
+  const orphans = ids.filter((id) => !ctx.catalog.isReferenced(id) && !ctx.placing.has(id))
+  if (orphans.length === 0) return
+  await ctx.catalog.recordDelete(seq, orphans)
+  await unpinEverywhere(ctx, seq, orphans)
+  ctx.logger.info({ blobs: orphans.length }, 'unpinned what a failed put had placed')
+}
+
+async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, opts: PutOptions, window: TaskWindow, placed: Set<string>): Promise<PutResult> {
+  const { signal } = opts
   const blobIds: Buffer[] = []
   const short = new Map<string, number>()
   let minCopies = Number.POSITIVE_INFINITY
 
   const place = async (id: string, blob: Buffer): Promise<void> => {
     blobIds.push(Buffer.from(id, 'hex'))
+    if (!placed.has(id)) {
+      placed.add(id)
+      ctx.placing.set(id, (ctx.placing.get(id) ?? 0) + 1)
+    }
+    // A seq per blob, taken once the blob is registered as placing: a delete or clean-up that did not
+    // see it registered took its seq before, so this pin outranks that unpin (and its tombstone).
+    const pins = [{ owner: ctx.id, seq: await ctx.catalog.nextSeq(ctx.clock.now()) }]
     await window.run(async () => {
       const copies = await storeAndReplicate(ctx, id, blob, pins, signal)
       minCopies = Math.min(minCopies, copies)

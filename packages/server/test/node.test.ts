@@ -189,6 +189,54 @@ describe('CasNode on an in-process network', () => {
     for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBe(0)
   })
 
+  it('a put that fails midway leaves nothing pinned anywhere, and keeps what other files use', async () => {
+    await network(4)
+    const [a, b] = cluster.nodes
+    const keep = randomBytes(CHUNK * 2)
+    const kept = await a!.node.put(Readable.from([keep]), { name: 'keep' })
+    const before = await Promise.all(cluster.nodes.map(async (t) => (await t.store.stat()).count))
+    // A client that sends the kept file's first chunk and five new ones, then goes away.
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield keep.subarray(0, CHUNK)
+      for (let i = 0; i < 5; i++) yield randomBytes(CHUNK)
+      throw new Error('client went away')
+    }
+    await expect(a!.node.put(broken(), { name: 'broken' })).rejects.toThrow('client went away')
+    expect(await a!.node.list()).toEqual([expect.objectContaining({ name: 'keep' })])
+    // Every blob of the failed put is collected on every node: the counts go back to what they were.
+    expect(await eventually(async () => (await Promise.all(cluster.nodes.map(async (t) => (await t.store.stat()).count))).every((n, i) => n === before[i]))).toBe(true)
+    const { stream } = await b!.node.get(await a!.node.share('keep'))
+    expect((await readAll(stream)).equals(keep)).toBe(true)
+    for (const p of await a!.node.placement(kept.address)) expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
+  })
+
+  it('deleting a file while a put that shares a chunk with it is in flight keeps that chunk for the put', async () => {
+    await network(4)
+    const [a, b] = cluster.nodes
+    const shared = randomBytes(CHUNK)
+    const tail = randomBytes(CHUNK * 2)
+    await a!.node.put(Readable.from([Buffer.concat([shared, randomBytes(CHUNK)])]), { name: 'old' })
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    let sentShared!: () => void
+    const sharedSent = new Promise<void>((resolve) => (sentShared = resolve))
+    async function* slow(): AsyncGenerator<Buffer> {
+      yield shared
+      sentShared()
+      await gate
+      yield tail
+    }
+    const putting = a!.node.put(slow(), { name: 'new' })
+    await sharedSent
+    await new Promise((r) => setTimeout(r, 100)) // the shared chunk is placed
+    await a!.node.delete('old')
+    open()
+    const put = await putting
+    const { stream } = await b!.node.get(await a!.node.share('new'))
+    expect((await readAll(stream)).equals(Buffer.concat([shared, tail]))).toBe(true)
+    for (const p of await a!.node.placement(put.address)) expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
+  })
+
   it('repairs after a holder dies: every blob back on 3 live nodes, surplus dropped later', async () => {
     await network(5)
     const [a] = cluster.nodes
