@@ -199,6 +199,7 @@ describe('CasNode on an in-process network', () => {
     async function* broken(): AsyncGenerator<Buffer> {
       yield keep.subarray(0, CHUNK)
       for (let i = 0; i < 5; i++) yield randomBytes(CHUNK)
+      await new Promise((r) => setTimeout(r, 10))
       throw new Error('client went away')
     }
     await expect(a!.node.put(broken(), { name: 'broken' })).rejects.toThrow('client went away')
