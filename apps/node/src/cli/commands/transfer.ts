@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { rename, rm, stat } from 'node:fs/promises'
+import { constants } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -114,10 +115,15 @@ async function writeToStdout(body: NodeJS.ReadableStream, verify: Transform, std
  */
 async function writeToFile(body: NodeJS.ReadableStream, verify: Transform, target: string, handleSignals: boolean, check: () => void): Promise<void> {
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.partial`)
-  const onSignal = (): void => {
-    void rm(temp, { force: true }).finally(() => process.exit(EXIT_INTERRUPTED))
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // The shell's convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
+    void rm(temp, { force: true }).finally(() => process.exit(128 + (constants.signals[signal] ?? EXIT_INTERRUPTED - 128)))
   }
-  if (handleSignals) process.once('SIGINT', onSignal)
+  // Ctrl-C and a plain `kill` both leave no partial file behind.
+  if (handleSignals) {
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+  }
   try {
     await pipeline(body, verify, createWriteStream(temp, { flags: 'wx' }))
     check()
@@ -129,7 +135,10 @@ async function writeToFile(body: NodeJS.ReadableStream, verify: Transform, targe
     }
     throw downloadError(err)
   } finally {
-    if (handleSignals) process.off('SIGINT', onSignal)
+    if (handleSignals) {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
   }
 }
 
