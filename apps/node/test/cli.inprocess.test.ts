@@ -121,7 +121,8 @@ describe('commands against a running daemon', () => {
     expect(await readFile(out)).toEqual(bytes)
 
     const toStdout = await cas(['--root', root, 'get', stored.address], factory)
-    expect(Buffer.from(toStdout.stdout, 'latin1').length).toBeGreaterThan(0)
+    expect(toStdout.code).toBe(0)
+    expect(toStdout.stdoutBytes.equals(bytes)).toBe(true)
 
     const share = await cas(['--root', root, 'share', 'data.bin'], factory)
     expect(share.stdout).toMatch(new RegExp(`^cas1:${stored.address}:[0-9a-f]{64}\\n$`))

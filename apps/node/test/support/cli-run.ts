@@ -6,6 +6,8 @@ import type { NodeFactory } from '../../src/daemon.js'
 export interface CliRun {
   code: number
   stdout: string
+  /** stdout as the bytes written (a file sent to stdout is binary). */
+  stdoutBytes: Buffer
   stderr: string
 }
 
@@ -18,5 +20,6 @@ export async function cas(args: string[], createNode: NodeFactory, stdin: Buffer
   stdout.on('data', (chunk: Buffer) => out.push(chunk))
   stderr.on('data', (chunk: Buffer) => err.push(chunk))
   const code = await runCli(args, { stdin: Readable.from([stdin]), stdout, stderr, env: {}, ownsProcess: false }, createNode)
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }
+  const stdoutBytes = Buffer.concat(out)
+  return { code, stdout: stdoutBytes.toString(), stdoutBytes, stderr: Buffer.concat(err).toString() }
 }
