@@ -38,6 +38,10 @@ export class Catalog {
     private readonly deletes: Database<Buffer, number>,
   ) {}
 
+  /** The last sequence number taken in this process, and the write that keeps it. */
+  private lastSeq: number | undefined
+  private seqWritten: Promise<boolean> = Promise.resolve(true)
+
   /** Opens (creating if needed) the catalog database in directory `path`. */
   static open(path: string): Catalog {
     try {
@@ -122,7 +126,7 @@ export class Catalog {
       void this.files.remove(address)
       const unique = [...new Set(released)].filter((id) => !keep(id))
       // In the same transaction: a delete is never forgotten once the file is gone from the catalog.
-      if (seq !== undefined && unique.length > 0) void this.deletes.put(seq, Buffer.from(unique.join(''), 'hex'))
+      if (seq !== undefined && unique.length > 0) void this.deletes.put(seq, joinIds(unique))
       return unique
     })
   }
@@ -133,7 +137,7 @@ export class Catalog {
    */
   async recordDelete(seq: number, blobs: string[]): Promise<void> {
     if (blobs.length === 0) return
-    await this.deletes.put(seq, Buffer.from(blobs.join(''), 'hex'))
+    await this.deletes.put(seq, joinIds(blobs))
   }
 
   /** Deletes still within their grace period, oldest first: the sequence number and the blobs it unpinned. */
@@ -183,17 +187,34 @@ export class Catalog {
    * if the catalog were lost.
    */
   async nextSeq(now: number): Promise<number> {
-    return this.root.transaction(() => {
-      const seq = Math.max((this.meta.get('seq') ?? 0) + 1, now)
-      void this.meta.put('seq', seq)
-      return seq
-    })
+    const seq = this.takeSeq(now)
+    await this.seqWritten
+    return seq
+  }
+
+  /**
+   * {@link nextSeq} without waiting for the number to reach the disk: for the pin of each blob a
+   * put places, where a commit per blob would stall the put. The numbers stay strictly increasing
+   * in this process (they are counted here, lmdb only keeps them), and a crash before the write
+   * lands loses only numbers the restarted node's, never below the wall clock, are above anyway.
+   */
+  takeSeq(now: number): number {
+    const seq = Math.max((this.lastSeq ?? this.meta.get('seq') ?? 0) + 1, now)
+    this.lastSeq = seq
+    // lmdb commits writes in order, so the stored number is the last one taken.
+    this.seqWritten = this.meta.put('seq', seq)
+    return seq
   }
 
   /** Flushes and closes the database. */
   async close(): Promise<void> {
     await this.root.close()
   }
+}
+
+/** Hex blob ids as one buffer of raw 32-byte ids (the inverse of {@link splitIds}). */
+function joinIds(ids: string[]): Buffer {
+  return Buffer.from(ids.join(''), 'hex')
 }
 
 function splitIds(ids: Buffer): string[] {

@@ -91,7 +91,7 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
     }
     // A seq per blob, taken once the blob is registered as placing: a delete or clean-up that did not
     // see it registered took its seq before, so this pin outranks that unpin (and its tombstone).
-    const pins = [{ owner: ctx.id, seq: await ctx.catalog.nextSeq(ctx.clock.now()) }]
+    const pins = [{ owner: ctx.id, seq: ctx.catalog.takeSeq(ctx.clock.now()) }]
     await window.run(async () => {
       const copies = await storeAndReplicate(ctx, id, blob, pins, signal)
       minCopies = Math.min(minCopies, copies)

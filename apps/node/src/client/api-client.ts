@@ -13,10 +13,10 @@ export interface StatusReply extends NodeStatus {
   version: string
 }
 
-/** A download under way. */
 /** One entry of `GET /v1/files`: a catalog entry whose `name` is always present. */
 export type ListedFile = Omit<CatalogEntry, 'name'> & { name: string | null }
 
+/** A download under way. */
 export interface Download {
   /** Bytes the body will have (Content-Length). */
   size: number
