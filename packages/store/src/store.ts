@@ -2,7 +2,8 @@
  * How a blob gets in, and why a crash never shows half of one:
  *
  *   1. The bytes go to a fresh temp file under <root>/tmp/ (named after the writing pid), hashed as
- *      they are written. If they do not hash to the id, the temp file is removed: nothing is kept.
+ *      they are written (with O_DIRECT where the filesystem allows: see direct-io.ts). If they do
+ *      not hash to the id, the temp file is removed: nothing is kept.
  *   2. The temp file is fdatasync'ed: its bytes are on disk before anyone can see them.
  *   3. Under the blob's lock: if the blob appeared meanwhile (a concurrent put), the temp file is
  *      dropped; otherwise rename(2) moves it to blobs/ab/cd/<id> — atomic, so a reader (or a crash)
@@ -29,6 +30,7 @@ import {
   TMP_DIR,
 } from './constants.js'
 import { StoreError, abortError, isErrno, toStoreError } from './errors.js'
+import { AlignedBuffers, probeDirectIo } from './direct-io.js'
 import { ensureDir, syncDir } from './fsync.js'
 import { hashFile } from './hash-file.js'
 import { assertBlobId, blobDir, blobPath } from './id.js'
@@ -62,6 +64,11 @@ export interface StoreOptions {
   logger?: StoreLogger
   /** Wall clock in ms since the epoch (tombstone times, blob ages). Default `Date.now`. */
   clock?: () => number
+  /**
+   * Write blobs with O_DIRECT, bypassing the page cache, where the filesystem supports it (checked
+   * at open; see {@link BlobStore.directIo}). Default true; false always writes through the cache.
+   */
+  directIo?: boolean
 }
 
 /** A byte range of a blob: `length` bytes from `offset`, or to the end when `length` is omitted. */
@@ -180,6 +187,8 @@ export class BlobStore {
   readonly #logger: StoreLogger
   readonly #clock: () => number
   readonly #locks = new KeyedMutex()
+  // Staging buffers of direct writes; undefined when blobs are written through the page cache.
+  readonly #direct: AlignedBuffers | undefined
   // Fan-out directories made (or being made) by this process: saves a mkdir and its syncs per put.
   readonly #dirs = new Map<string, Promise<void>>()
   #count: number
@@ -199,6 +208,7 @@ export class BlobStore {
     graceMs: number
     logger: StoreLogger
     clock: () => number
+    direct: AlignedBuffers | undefined
   }) {
     this.root = init.root
     this.#blobsDir = join(init.root, BLOBS_DIR)
@@ -212,6 +222,12 @@ export class BlobStore {
     this.#graceMs = init.graceMs
     this.#logger = init.logger
     this.#clock = init.clock
+    this.#direct = init.direct
+  }
+
+  /** Whether blobs are written with O_DIRECT (asked for, and supported by the filesystem). */
+  get directIo(): boolean {
+    return this.#direct !== undefined
   }
 
   /**
@@ -251,7 +267,7 @@ export class BlobStore {
           }
           reservation.growTo(written)
         }
-        const size = await writeVerifiedTemp(tmp, data, { id, signal, onBytes, verified })
+        const size = await writeVerifiedTemp(tmp, data, { id, signal, onBytes, verified, direct: this.#direct })
         if (declared !== undefined && size !== declared) {
           throw new StoreError('CORRUPT', `source has ${size} bytes, ${declared} were declared`)
         }
@@ -668,6 +684,7 @@ export async function openStore(options: StoreOptions): Promise<BlobStore> {
     tombstoneGraceMs = DEFAULT_TOMBSTONE_GRACE_MS,
     logger = silentLogger,
     clock = Date.now,
+    directIo = true,
   } = options
   if (typeof options.root !== 'string' || options.root.length === 0) {
     throw new StoreError('INVALID_ARGUMENT', 'root must be a non-empty path')
@@ -677,6 +694,7 @@ export async function openStore(options: StoreOptions): Promise<BlobStore> {
   }
   assertRate(scrubBytesPerSecond, 'scrubBytesPerSecond')
   assertNonNegativeInteger(tombstoneGraceMs, 'tombstoneGraceMs')
+  if (typeof directIo !== 'boolean') throw new StoreError('INVALID_ARGUMENT', `directIo must be a boolean, got ${String(directIo)}`)
   const root = resolve(options.root)
   const blobsDir = join(root, BLOBS_DIR)
   const tmpDir = join(root, TMP_DIR)
@@ -708,6 +726,13 @@ export async function openStore(options: StoreOptions): Promise<BlobStore> {
     // Not clean until close() saves the counters again.
     await meta.writeStats({ ...counters, clean: false })
 
+    let direct: AlignedBuffers | undefined
+    if (directIo) {
+      const buffers = new AlignedBuffers()
+      if (await probeDirectIo(join(tmpDir, tempName()), buffers)) direct = buffers
+      else logger.info({ root }, 'this filesystem does not support direct I/O: blobs are written through the page cache')
+    }
+
     return new BlobStore({
       root,
       meta,
@@ -718,6 +743,7 @@ export async function openStore(options: StoreOptions): Promise<BlobStore> {
       graceMs: tombstoneGraceMs,
       logger,
       clock,
+      direct,
     })
   } catch (err) {
     await meta?.close().catch(() => {})

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
+import { constants } from 'node:fs'
 import { open, unlink } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { BLOB_FILE_MODE, IO_CHUNK_SIZE } from './constants.js'
+import { DIRECT_ALIGNMENT, O_DIRECT, alignUp } from './direct-io.js'
+import type { AlignedBuffers } from './direct-io.js'
 import { StoreError, abortError, toStoreError } from './errors.js'
 
 /** Bytes of a blob: ready in memory, or arriving as chunks (a Node Readable is an AsyncIterable). */
@@ -16,6 +19,8 @@ export interface TempWriteOptions {
   onBytes?: ((bytes: number) => void) | undefined
   /** The caller already hashed these exact bytes to `id`: skip the hash (see PutOptions.verified). */
   verified?: boolean | undefined
+  /** Staging buffers for direct I/O, given when the store's filesystem supports it. */
+  direct?: AlignedBuffers | undefined
 }
 
 const noop = (): void => {}
@@ -86,29 +91,25 @@ async function nextChunk(
   }
 }
 
+/** Where the bytes of one temp file go on their way to disk. */
+interface Sink {
+  /** Takes the next bytes; may hold on to `piece` until it is written, so it must not change. */
+  push(piece: Uint8Array): Promise<void>
+  /** Writes what is left and waits for every write; resolves with the file size. */
+  finish(): Promise<number>
+  /** After a failure: waits for the write in flight, if any, ignoring its outcome. */
+  abandon(): Promise<void>
+}
+
 /**
- * Writes `source` to a new file at `path` while hashing it, and leaves the file in place only if
- * the bytes hash to `options.id` and are synced to disk; otherwise the file is removed and the
- * error (CORRUPT, ABORTED, FULL, IO) thrown. Returns the size.
- *
- * Pipeline: the bytes are gathered into writes of about {@link IO_CHUNK_SIZE}; each write runs on
- * libuv's thread pool while this thread hashes the same bytes, so hashing and disk overlap. At most
- * one write is in flight, so memory stays at about two IO chunks whatever the source's size.
- * The caller must not modify a chunk after handing it over (Node streams never do).
+ * Buffered writes straight from the source's own chunks (no copy): pieces are gathered into
+ * writes of about IO_CHUNK_SIZE, one in flight while the next is gathered.
  */
-export async function writeVerifiedTemp(path: string, source: BlobSource, options: TempWriteOptions): Promise<number> {
-  const { signal, onBytes } = options
-  throwIfAborted(signal)
-  const iterator = asAsyncIterator(source)
-  const handle = await open(path, 'wx', BLOB_FILE_MODE).catch((err: unknown) => {
-    throw toStoreError(err, 'open temp file')
-  })
-  const hash = options.verified === true ? undefined : createHash('sha256')
+function bufferedSink(handle: FileHandle): Sink {
   let position = 0
   let inFlight: Promise<void> | undefined
   let batch: Uint8Array[] = []
   let batchBytes = 0
-
   const flush = async (): Promise<void> => {
     if (inFlight !== undefined) await inFlight
     const buffers = batch
@@ -119,9 +120,115 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
     inFlight = writeAll(handle, buffers, at)
     // Handled when awaited; this keeps a failure during the next read from counting as unhandled.
     inFlight.catch(noop)
-    if (hash !== undefined) for (const buffer of buffers) hash.update(buffer)
   }
+  return {
+    async push(piece) {
+      batch.push(piece)
+      batchBytes += piece.byteLength
+      if (batchBytes >= IO_CHUNK_SIZE) await flush()
+    },
+    async finish() {
+      if (batchBytes > 0) await flush()
+      await inFlight
+      return position
+    },
+    async abandon() {
+      await inFlight?.catch(noop)
+    },
+  }
+}
 
+/**
+ * Direct writes (see direct-io.ts): pieces are copied into two aligned staging buffers, one being
+ * written while the other fills. The last write is padded to the alignment and the file then
+ * truncated to its real size.
+ */
+function directSink(handle: FileHandle, staging: [Buffer, Buffer]): Sink {
+  let [current, spare] = staging
+  let filled = 0
+  let position = 0
+  let inFlight: Promise<void> | undefined
+  const flush = async (last: boolean): Promise<void> => {
+    if (inFlight !== undefined) await inFlight
+    const length = last ? alignUp(filled) : filled
+    current.fill(0, filled, length)
+    inFlight = writeAll(handle, [current.subarray(0, length)], position)
+    inFlight.catch(noop)
+    position += filled
+    ;[current, spare] = [spare, current]
+    filled = 0
+  }
+  return {
+    async push(piece) {
+      for (let at = 0; at < piece.byteLength; ) {
+        const n = Math.min(piece.byteLength - at, IO_CHUNK_SIZE - filled)
+        current.set(piece.subarray(at, at + n), filled)
+        filled += n
+        at += n
+        if (filled === IO_CHUNK_SIZE) await flush(false)
+      }
+    },
+    async finish() {
+      const padded = filled % DIRECT_ALIGNMENT !== 0
+      if (filled > 0) await flush(true)
+      await inFlight
+      if (padded) await handle.truncate(position)
+      return position
+    },
+    async abandon() {
+      await inFlight?.catch(noop)
+    },
+  }
+}
+
+interface OpenSink {
+  handle: FileHandle
+  sink: Sink
+  /** Gives the staging buffers back; only once no write is in flight. */
+  release: () => void
+}
+
+/** Opens the temp file for direct writes when the store allows it and staging buffers are free. */
+async function openSink(path: string, pool: AlignedBuffers | undefined): Promise<OpenSink> {
+  const first = pool?.acquire()
+  const second = first === undefined ? undefined : pool?.acquire()
+  if (pool !== undefined && first !== undefined && second !== undefined) {
+    const release = (): void => {
+      pool.release(first)
+      pool.release(second)
+    }
+    try {
+      const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (O_DIRECT ?? 0), BLOB_FILE_MODE)
+      return { handle, sink: directSink(handle, [first, second]), release }
+    } catch (err) {
+      release()
+      throw toStoreError(err, 'open temp file')
+    }
+  }
+  // No pair free (or no direct I/O here): the buffered path.
+  if (first !== undefined) pool?.release(first)
+  const handle = await open(path, 'wx', BLOB_FILE_MODE).catch((err: unknown) => {
+    throw toStoreError(err, 'open temp file')
+  })
+  return { handle, sink: bufferedSink(handle), release: noop }
+}
+
+/**
+ * Writes `source` to a new file at `path` while hashing it, and leaves the file in place only if
+ * the bytes hash to `options.id` and are synced to disk; otherwise the file is removed and the
+ * error (CORRUPT, ABORTED, FULL, IO) thrown. Returns the size.
+ *
+ * Pipeline: each write runs on libuv's thread pool while this thread hashes the next bytes, so
+ * hashing and disk overlap. At most one write is in flight, so memory stays at about two IO chunks
+ * whatever the source's size. The caller must not modify a chunk after handing it over (Node
+ * streams never do).
+ */
+export async function writeVerifiedTemp(path: string, source: BlobSource, options: TempWriteOptions): Promise<number> {
+  const { signal, onBytes } = options
+  throwIfAborted(signal)
+  const iterator = asAsyncIterator(source)
+  const { handle, sink, release } = await openSink(path, options.direct)
+  const hash = options.verified === true ? undefined : createHash('sha256')
   try {
     for (;;) {
       const result = await nextChunk(iterator, signal)
@@ -130,13 +237,11 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
       if (!(chunk instanceof Uint8Array)) throw new TypeError('blob source yielded a non-Uint8Array chunk')
       for (const piece of chunk.byteLength > IO_CHUNK_SIZE ? slices(chunk) : [chunk]) {
         onBytes?.(piece.byteLength)
-        batch.push(piece)
-        batchBytes += piece.byteLength
-        if (batchBytes >= IO_CHUNK_SIZE) await flush()
+        hash?.update(piece)
+        await sink.push(piece)
       }
     }
-    if (batchBytes > 0) await flush()
-    if (inFlight !== undefined) await inFlight
+    const size = await sink.finish()
     throwIfAborted(signal)
     const digest = hash?.digest('hex') ?? options.id
     if (digest !== options.id) {
@@ -145,13 +250,15 @@ export async function writeVerifiedTemp(path: string, source: BlobSource, option
     // Data (and the size needed to read it back) must be on disk before the rename publishes it.
     await handle.datasync()
     await handle.close()
-    return position
+    return size
   } catch (err) {
     // Let the source clean up (return() destroys a Readable); not awaited: a stalled source may never settle.
     if (typeof iterator.return === 'function') void Promise.resolve(iterator.return()).catch(noop)
-    await inFlight?.catch(noop)
+    await sink.abandon()
     await handle.close().catch(noop)
     await unlink(path).catch(noop)
     throw toStoreError(err, 'put')
+  } finally {
+    release()
   }
 }

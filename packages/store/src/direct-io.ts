@@ -1,0 +1,105 @@
+/*
+ * Direct I/O for blob writes (O_DIRECT: the bytes go from our memory to the device, not through
+ * the page cache).
+ *
+ * Why: a buffered write of a new file costs the kernel far more than the copy it looks like
+ * (page allocation, accounting, ext4's delayed allocation). It was measured at 3–4 ms of system CPU
+ * per MiB on the 2-core VMs this runs on, against 0.2 ms per MiB with O_DIRECT. A node writes every
+ * byte it holds once and seldom reads it back soon, so the page cache buys little for that price.
+ *
+ * O_DIRECT needs the memory address, the file offset and the length of every write aligned to the
+ * device's logical block size. JavaScript cannot choose where a Buffer lives, but a WebAssembly
+ * memory always starts on a page boundary, so the staging buffers are carved out of those.
+ * Filesystems without O_DIRECT (tmpfs, some network and FUSE filesystems) are detected once, when
+ * the store opens, and keep the buffered path.
+ */
+import { constants } from 'node:fs'
+import { open, unlink } from 'node:fs/promises'
+import { IO_CHUNK_SIZE } from './constants.js'
+
+/** Alignment of every direct write: 4096 covers logical block sizes of 512 and 4096 bytes. */
+export const DIRECT_ALIGNMENT = 4096
+
+/** Staging buffers in one WebAssembly memory. */
+const SLOTS_PER_SLAB = 8
+
+/** Most staging buffers a store keeps (each IO_CHUNK_SIZE); writers beyond that use buffered I/O. */
+export const MAX_DIRECT_BUFFERS = 32
+
+const WASM_PAGE = 64 * 1024
+
+// The one part of the WebAssembly API used here, typed locally: the project builds without the DOM
+// library that declares it.
+interface WasmMemoryConstructor {
+  new (descriptor: { initial: number }): { readonly buffer: ArrayBuffer }
+}
+const WasmMemory = (globalThis as { WebAssembly?: { Memory: WasmMemoryConstructor } }).WebAssembly?.Memory
+
+/** Rounds `n` up to a multiple of {@link DIRECT_ALIGNMENT}. */
+export function alignUp(n: number): number {
+  return Math.ceil(n / DIRECT_ALIGNMENT) * DIRECT_ALIGNMENT
+}
+
+/**
+ * A pool of IO_CHUNK_SIZE staging buffers whose addresses are page aligned. Grows by slabs of
+ * {@link SLOTS_PER_SLAB} up to `max` buffers, kept for reuse: the memory stays bounded by the
+ * number of writes in flight, and reused pages cost no page faults.
+ */
+export class AlignedBuffers {
+  readonly #free: Buffer[] = []
+  readonly #max: number
+  #made = 0
+
+  constructor(max = MAX_DIRECT_BUFFERS) {
+    this.#max = max
+  }
+
+  /** A staging buffer, or undefined when `max` are in use (the caller then writes buffered). */
+  acquire(): Buffer | undefined {
+    if (this.#free.length === 0 && this.#made < this.#max) this.#grow()
+    return this.#free.pop()
+  }
+
+  /** Returns a buffer from {@link acquire}; no write may still be reading it. */
+  release(buffer: Buffer): void {
+    this.#free.push(buffer)
+  }
+
+  #grow(): void {
+    const slots = Math.min(SLOTS_PER_SLAB, this.#max - this.#made)
+    if (WasmMemory === undefined) return
+    const memory = new WasmMemory({ initial: (slots * IO_CHUNK_SIZE) / WASM_PAGE })
+    for (let i = 0; i < slots; i++) this.#free.push(Buffer.from(memory.buffer, i * IO_CHUNK_SIZE, IO_CHUNK_SIZE))
+    this.#made += slots
+  }
+}
+
+/** The O_DIRECT open flag, or undefined where the platform has none (macOS, Windows). */
+export const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT
+
+/**
+ * Whether a file at `path` (created, then removed) accepts an aligned O_DIRECT write and a truncate
+ * to an unaligned size, which is how a blob's last block is written. Any failure means no: the
+ * buffered path always works.
+ */
+export async function probeDirectIo(path: string, buffers: AlignedBuffers): Promise<boolean> {
+  if (O_DIRECT === undefined || WasmMemory === undefined) return false
+  const buffer = buffers.acquire()
+  if (buffer === undefined) return false
+  try {
+    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_DIRECT, 0o600)
+    try {
+      buffer.fill(0, 0, DIRECT_ALIGNMENT)
+      const { bytesWritten } = await handle.write(buffer, 0, DIRECT_ALIGNMENT, 0)
+      await handle.truncate(DIRECT_ALIGNMENT - 1)
+      return bytesWritten === DIRECT_ALIGNMENT
+    } finally {
+      await handle.close()
+    }
+  } catch {
+    return false
+  } finally {
+    buffers.release(buffer)
+    await unlink(path).catch(() => {})
+  }
+}
