@@ -35,7 +35,9 @@ const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.ur
 // ---- node process -----------------------------------------------------------------------------
 
 async function nodeProcess() {
-  const { createNode } = await import(dist('server'))
+  const { createNode, tuneGarbageCollector } = await import(dist('server'))
+  // As the `cas` daemon does.
+  tuneGarbageCollector()
   const { tcpTransport } = await import(dist('p2p'))
   const { openStore } = await import(dist('store'))
   const { generateKeyPair, generateKey } = await import(dist('crypto'))

@@ -16,7 +16,7 @@ import { patternStream, patternSha256 } from './lib/data.mjs'
 import { runLimits } from './lib/limits.mjs'
 
 const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href
-const { createNode } = await import(dist('server'))
+const { createNode, tuneGarbageCollector } = await import(dist('server'))
 const { tcpTransport } = await import(dist('p2p'))
 const { openStore } = await import(dist('store'))
 const { generateKey, generateKeyPair } = await import(dist('crypto'))
@@ -27,6 +27,8 @@ const baseDir = process.env.BENCH_DIR ?? tmpdir()
 const json = process.argv.includes('--json')
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
 
+// As the `cas` daemon does.
+tuneGarbageCollector()
 const limits = await runLimits({ bytes: Math.min(BYTES, 512 * MiB), dir: baseDir })
 const expected = patternSha256('local', BYTES)
 const dir = await mkdtemp(join(baseDir, 'cas-bench-local-'))

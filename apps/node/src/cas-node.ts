@@ -1,5 +1,5 @@
 import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
-import { CasNode } from '@cas/server'
+import { CasNode, tuneGarbageCollector } from '@cas/server'
 import { openStore } from '@cas/store'
 import type { BuiltNode, NodeFactory } from './daemon.js'
 
@@ -13,6 +13,8 @@ const HELLO_USAGE_REFRESH_MS = 5_000
  * speaks Noise with the network key, and `@cas/server`'s node on top (catalog under `catalog/`).
  */
 export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }): Promise<BuiltNode> => {
+  // This process exists to run nodes: let its heap breathe (measured in @cas/server's gc-tuning).
+  tuneGarbageCollector()
   const capacity = config.capacity ?? Number.POSITIVE_INFINITY
   const store = await openStore({
     root: paths.store,
