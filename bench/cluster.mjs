@@ -171,14 +171,20 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100))
     }
 
-    const cpu = () => Promise.all(nodes.map((n) => n.call('cpu'))).then((ms) => ms.reduce((a, b) => a + b, 0))
+    const cpu = () => Promise.all(nodes.map((n) => n.call('cpu')))
+    // ms of CPU per MiB moved, per node process, between two readings.
+    const perMiB = (before, after) => after.map((ms, i) => (ms - before[i]) / (BYTES / MiB))
+    const sum = (values) => values.reduce((a, b) => a + b, 0)
     const cpu0 = await cpu()
     const put = await nodes[0].call('put', { bytes: BYTES })
     const cpu1 = await cpu()
     const get = await nodes[1].call('get', { ref: put.capability, remoteOnly: true })
     const cpu2 = await cpu()
-    const putCpu = (cpu1 - cpu0) / (BYTES / MiB)
-    const getCpu = (cpu2 - cpu1) / (BYTES / MiB)
+    const putCpuByNode = perMiB(cpu0, cpu1)
+    const getCpuByNode = perMiB(cpu1, cpu2)
+    const putCpu = sum(putCpuByNode)
+    const getCpu = sum(getCpuByNode)
+    const byNode = (values) => `per node ${values.map((v) => v.toFixed(1)).join(' / ')}`
     if (get.size !== BYTES) throw new Error(`get returned ${get.size} bytes, expected ${BYTES}`)
     const rss = await Promise.all(nodes.map((n) => n.call('rss')))
 
@@ -187,8 +193,8 @@ async function main() {
     const rows = [
       { name: `put ${fmtBytes(BYTES)} on node 1 (${put.result.replicas} holders confirmed)`, value: putRate, unit: 'MiB/s', note: `${put.seconds.toFixed(1)} s; target >= 100` },
       { name: 'get on node 2 from remote holders', value: getRate, unit: 'MiB/s', note: `${get.seconds.toFixed(1)} s; target >= 300` },
-      { name: 'CPU of put, all node processes', value: putCpu, unit: 'ms/MiB', note: `${CORES} cores allow at most ${((CORES * 1000) / putCpu).toFixed(0)} MiB/s` },
-      { name: 'CPU of get, all node processes', value: getCpu, unit: 'ms/MiB', note: `${CORES} cores allow at most ${((CORES * 1000) / getCpu).toFixed(0)} MiB/s` },
+      { name: 'CPU of put, all node processes', value: putCpu, unit: 'ms/MiB', note: `${CORES} cores allow at most ${((CORES * 1000) / putCpu).toFixed(0)} MiB/s; ${byNode(putCpuByNode)}` },
+      { name: 'CPU of get, all node processes', value: getCpu, unit: 'ms/MiB', note: `${CORES} cores allow at most ${((CORES * 1000) / getCpu).toFixed(0)} MiB/s; ${byNode(getCpuByNode)}` },
       ...rss.map((r, i) => ({ name: `peak RSS node ${i + 1}`, value: r.peakMiB, unit: 'MiB', note: `now ${r.nowMiB.toFixed(0)} MiB; target < 200` })),
       { name: 'limit: SHA-256 (1 MiB updates)', value: limits.sha256, unit: 'MiB/s' },
       { name: 'limit: AES-256-CTR (64 KiB updates)', value: limits.aesCtr, unit: 'MiB/s' },
@@ -206,6 +212,8 @@ async function main() {
           getMiBps: getRate,
           putCpuMsPerMiB: putCpu,
           getCpuMsPerMiB: getCpu,
+          putCpuMsPerMiBByNode: putCpuByNode,
+          getCpuMsPerMiBByNode: getCpuByNode,
           putReplicas: put.result.replicas,
           peakRssMiB: rss.map((r) => r.peakMiB),
           limits,

@@ -15,6 +15,7 @@
  */
 import { constants } from 'node:fs'
 import { open, unlink } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { IO_CHUNK_SIZE } from './constants.js'
 
 /** Alignment of every direct write: 4096 covers logical block sizes of 512 and 4096 bytes. */
@@ -78,21 +79,23 @@ export class AlignedBuffers {
 export const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRECT
 
 /**
- * Whether a file at `path` (created, then removed) accepts an aligned O_DIRECT write and a truncate
- * to an unaligned size, which is how a blob's last block is written. Any failure means no: the
- * buffered path always works.
+ * Whether a file at `path` (created, then removed) accepts an aligned O_DIRECT write, a truncate
+ * to an unaligned size (how a blob's last block is written) and a direct read back. Any failure
+ * means no: the buffered path always works.
  */
 export async function probeDirectIo(path: string, buffers: AlignedBuffers): Promise<boolean> {
   if (O_DIRECT === undefined || WasmMemory === undefined) return false
   const buffer = buffers.acquire()
   if (buffer === undefined) return false
   try {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_DIRECT, 0o600)
+    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_DIRECT, 0o600)
     try {
-      buffer.fill(0, 0, DIRECT_ALIGNMENT)
+      buffer.fill(7, 0, DIRECT_ALIGNMENT)
       const { bytesWritten } = await handle.write(buffer, 0, DIRECT_ALIGNMENT, 0)
       await handle.truncate(DIRECT_ALIGNMENT - 1)
-      return bytesWritten === DIRECT_ALIGNMENT
+      buffer.fill(0, 0, DIRECT_ALIGNMENT)
+      const { bytesRead } = await handle.read(buffer, 0, DIRECT_ALIGNMENT, 0)
+      return bytesWritten === DIRECT_ALIGNMENT && bytesRead === DIRECT_ALIGNMENT - 1 && buffer[bytesRead - 1] === 7
     } finally {
       await handle.close()
     }
@@ -102,4 +105,25 @@ export async function probeDirectIo(path: string, buffers: AlignedBuffers): Prom
     buffers.release(buffer)
     await unlink(path).catch(() => {})
   }
+}
+
+/**
+ * Reads bytes `[start, end)` of the file behind `handle` (opened with O_DIRECT) into a new Buffer,
+ * through `staging`: each read covers whole aligned blocks, and the wanted part is copied out.
+ * Blobs written directly are not in the page cache, and filling the cache for a read cost as much
+ * system CPU as writing through it (2.6 ms per MiB measured), while the direct read costs 0.2.
+ */
+export async function readDirect(handle: FileHandle, start: number, end: number, staging: Buffer): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(end - start)
+  let filled = 0
+  while (filled < out.byteLength) {
+    const at = start + filled
+    const position = at - (at % DIRECT_ALIGNMENT)
+    const length = Math.min(staging.byteLength, alignUp(end) - position)
+    const { bytesRead } = await handle.read(staging, 0, length, position)
+    const from = at - position
+    if (bytesRead <= from) throw new Error(`file ended at ${position + bytesRead}, before byte ${end}`)
+    filled += staging.copy(out, filled, from, Math.min(bytesRead, from + out.byteLength - filled))
+  }
+  return out
 }

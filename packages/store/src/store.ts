@@ -15,6 +15,7 @@
  * that finds no clean flag (a crash) recounts the blobs on disk. Pins and tombstones are LMDB
  * transactions, durable before pin/unpin resolve.
  */
+import { constants } from 'node:fs'
 import { mkdir, open, rename, stat as statFile, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
@@ -30,7 +31,7 @@ import {
   TMP_DIR,
 } from './constants.js'
 import { StoreError, abortError, isErrno, toStoreError } from './errors.js'
-import { AlignedBuffers, probeDirectIo } from './direct-io.js'
+import { AlignedBuffers, O_DIRECT, probeDirectIo, readDirect } from './direct-io.js'
 import { ensureDir, syncDir } from './fsync.js'
 import { hashFile } from './hash-file.js'
 import { assertBlobId, blobDir, blobPath } from './id.js'
@@ -348,10 +349,15 @@ export class BlobStore {
   async get(id: string, range?: ByteRange): Promise<Buffer> {
     assertBlobId(id)
     return this.#operation(async () => {
-      const handle = await this.#openBlob(id)
+      const staging = this.#direct?.acquire()
+      const handle = await this.#openBlob(id, staging !== undefined).catch((err: unknown) => {
+        if (staging !== undefined) this.#direct?.release(staging)
+        throw err
+      })
       try {
         const { size } = await handle.stat()
         const [start, end] = resolveRange(range, size)
+        if (staging !== undefined) return await readDirect(handle, start, end, staging)
         const buffer = Buffer.allocUnsafe(end - start)
         let filled = 0
         while (filled < buffer.byteLength) {
@@ -364,6 +370,7 @@ export class BlobStore {
         throw toStoreError(err, `get ${id}`)
       } finally {
         await handle.close()
+        if (staging !== undefined) this.#direct?.release(staging)
       }
     })
   }
@@ -623,9 +630,9 @@ export class BlobStore {
     }
   }
 
-  async #openBlob(id: string) {
+  async #openBlob(id: string, direct = false) {
     try {
-      return await open(blobPath(this.#blobsDir, id), 'r')
+      return await open(blobPath(this.#blobsDir, id), direct ? constants.O_RDONLY | (O_DIRECT ?? 0) : 'r')
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw new StoreError('NOT_FOUND', `blob ${id} not found`, { cause: err })
       throw toStoreError(err, `open ${id}`)

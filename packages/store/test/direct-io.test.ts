@@ -40,7 +40,7 @@ describe('direct I/O', () => {
   })
 
   for (const directIo of [true, false]) {
-    test(`directIo ${directIo}: blobs at alignment edges come back whole, with their exact size on disk`, async () => {
+    test(`directIo ${directIo}: blobs at alignment edges come back whole and in ranges, with their exact size on disk`, async () => {
       const store = await tempStore({ directIo })
       for (const [i, size] of edgeSizes.entries()) {
         const bytes = bytesOf(size, i)
@@ -49,6 +49,12 @@ describe('direct I/O', () => {
         expect(await store.put(id, bytes)).toMatchObject({ stored: true, size })
         expect((await store.get(id)).equals(bytes)).toBe(true)
         expect((await stat(blobPath(join(store.root, 'blobs'), id))).size).toBe(size)
+        // Ranges that start inside a block and cross block and staging-buffer edges.
+        for (const [offset, length] of [[DIRECT_ALIGNMENT - 1, 2], [MiB - 3, 10], [size - 1, 5], [5, undefined], [size, undefined]] as const) {
+          if (offset < 0 || offset > size) continue
+          const expected = bytes.subarray(offset, length === undefined ? size : Math.min(size, offset + length))
+          expect((await store.get(id, { offset, length })).equals(expected)).toBe(true)
+        }
         const other = bytesOf(size, i + 100)
         const streamed = blob(other)
         // Every empty blob is the same blob.
