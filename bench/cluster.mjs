@@ -199,7 +199,7 @@ async function main() {
       { name: 'limit: SHA-256 (1 MiB updates)', value: limits.sha256, unit: 'MiB/s' },
       { name: 'limit: AES-256-CTR (64 KiB updates)', value: limits.aesCtr, unit: 'MiB/s' },
       { name: 'limit: loopback TCP between processes', value: limits.tcpLoopback, unit: 'MiB/s' },
-      { name: 'limit: disk write + fsync', value: limits.diskWrite, unit: 'MiB/s' },
+      { name: 'limit: disk write + fsync', value: limits.diskWrite, unit: 'MiB/s', note: 'the faster of buffered and O_DIRECT' },
     ]
     if (json) {
       console.log(

@@ -106,7 +106,12 @@ const normalise = {
 const limitRows = [
   { name: 'node:crypto SHA-256, 1 MiB updates', value: limits.sha256, unit: 'MiB/s' },
   { name: 'node:crypto AES-256-CTR, 64 KiB updates', value: limits.aesCtr, unit: 'MiB/s' },
-  { name: 'disk write, 1 MiB writes, fsync at the end', value: limits.diskWrite, unit: 'MiB/s' },
+  {
+    name: 'disk write, 1 MiB writes, fsync at the end',
+    value: limits.diskWrite,
+    unit: 'MiB/s',
+    note: `the faster of buffered ${figure(limits.diskWriteBuffered)} and O_DIRECT ${limits.diskWriteDirect === null ? 'n/a' : figure(limits.diskWriteDirect)}`,
+  },
   { name: 'TCP loopback between two processes', value: limits.tcpLoopback, unit: 'MiB/s' },
   { name: '4 KiB write + fdatasync p50', value: limits.fsync4k.p50 / 1000, unit: 'ms', note: `p99 ${figure(limits.fsync4k.p99 / 1000)} ms` },
   { name: 'TCP round trip p50 (64 bytes)', value: limits.tcpRoundTrip.p50 / 1000, unit: 'ms', note: `p99 ${figure(limits.tcpRoundTrip.p99 / 1000)} ms` },
