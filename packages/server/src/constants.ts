@@ -100,3 +100,10 @@ export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', 
  * repair cannot tell from data, the same limit Cassandra's gc_grace_seconds sets.
  */
 export const DELETE_MEMORY_MS = 7 * 24 * 60 * 60 * 1000
+
+/**
+ * A damaged local copy is fetched again this many times at most, waiting 1 s, then 2 s, then 4 s
+ * between tries (the other holders may be briefly unreachable); after that, repair brings it.
+ */
+export const HEAL_ATTEMPTS = 4
+export const HEAL_RETRY_MS = 1000

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { TRANSFER_TIMEOUT_MS } from './constants.js'
+import { HEAL_ATTEMPTS, HEAL_RETRY_MS, TRANSFER_TIMEOUT_MS } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError, throwIfAborted } from './errors.js'
 import { firstSuccess } from './hedge.js'
@@ -168,17 +168,32 @@ export async function readLocalForPeer(ctx: NodeContext, id: string): Promise<Bu
 export function heal(ctx: NodeContext, id: string): void {
   if (ctx.healing.has(id)) return
   ctx.healing.add(id)
-  void (async () => {
+  void healWithRetries(ctx, id).finally(() => ctx.healing.delete(id))
+}
+
+async function healWithRetries(ctx: NodeContext, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
       const bytes = await new BlobFetcher(ctx, { remoteOnly: true }).fetch(id)
       await restore(ctx, id, bytes)
+      return
     } catch (err) {
       if (isProgrammerError(err)) throw err
-      ctx.logger.warn({ blob: id, code: errorCode(err) }, 'no good copy to heal a damaged blob from yet; repair will bring one')
-    } finally {
-      ctx.healing.delete(id)
+      const last = attempt >= HEAL_ATTEMPTS
+      ctx.logger.warn(
+        { blob: id, code: errorCode(err), attempt },
+        last ? 'no good copy to heal a damaged blob from; repair will bring one' : 'no good copy to heal a damaged blob from yet; trying again',
+      )
+      if (last) return
     }
-  })()
+    await new Promise<void>((resolve) => ctx.clock.setTimeout(resolve, HEAL_RETRY_MS * 2 ** (attempt - 1)))
+    // Repair may have brought a good copy back meanwhile; a closed store ends the attempts.
+    try {
+      if (await ctx.store.has(id)) return
+    } catch {
+      return
+    }
+  }
 }
 
 /** Stores a verified copy again in place of a damaged one; its pins were kept. */

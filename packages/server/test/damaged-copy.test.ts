@@ -78,6 +78,26 @@ describe('a copy damaged on disk', () => {
     const target = (await a!.node.placement(put.address))[1]!
     const holder = cluster.nodes.find((t) => t.node.id === target.holders.find((h) => h !== a!.node.id))!
     await damage(holder, target.blob)
+    expect(await eventually(() => holder.node.metrics.localCorruptBlobs === 1)).toBe(true)
+    // Healed, by the holder's own fetch or, had the others been unreachable just then, by repair.
+    expect(await eventually(() => intact(holder, target.blob))).toBe(true)
+  })
+
+  it('is fetched again after a while when no good copy is reachable at first', async () => {
+    // Repair is kept out of the way (a minute away): only the holder's own retries can heal it.
+    await network(4, { scrubDelayMs: 200, scrubIntervalMs: 200, repairDebounceMs: 60_000 })
+    const [a] = cluster.nodes
+    const put = await a!.node.put(Readable.from([randomBytes(CHUNK * 4)]))
+    const target = (await a!.node.placement(put.address))[1]!
+    const holder = cluster.nodes.find((t) => t.node.id === target.holders.find((h) => h !== a!.node.id))!
+    cluster.fakeHost(cluster.nodes.indexOf(holder)).offline = true
+    await damage(holder, target.blob)
+    expect(await eventually(() => holder.node.metrics.localCorruptBlobs === 1)).toBe(true)
+    // The first fetch has failed (nobody is reachable); the holder comes back before the next try.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(holder.node.metrics.blobsHealed).toBe(0)
+    expect(await holder.store.has(target.blob)).toBe(false)
+    cluster.fakeHost(cluster.nodes.indexOf(holder)).offline = false
     expect(await eventually(() => holder.node.metrics.blobsHealed === 1)).toBe(true)
     expect(await intact(holder, target.blob)).toBe(true)
   })
