@@ -21,10 +21,16 @@ import { IO_CHUNK_SIZE } from './constants.js'
 /** Alignment of every direct write: 4096 covers logical block sizes of 512 and 4096 bytes. */
 export const DIRECT_ALIGNMENT = 4096
 
+/**
+ * Size of each staging buffer: half an IO chunk. Large enough that each direct write is efficient,
+ * small enough that the pool stays a small part of a node's memory (each writer holds two).
+ */
+export const DIRECT_BUFFER_SIZE = IO_CHUNK_SIZE / 2
+
 /** Staging buffers in one WebAssembly memory. */
 const SLOTS_PER_SLAB = 8
 
-/** Most staging buffers a store keeps (each IO_CHUNK_SIZE); writers beyond that use buffered I/O. */
+/** Most staging buffers a store keeps (16 MiB); writers beyond that use buffered I/O. */
 export const MAX_DIRECT_BUFFERS = 32
 
 const WASM_PAGE = 64 * 1024
@@ -42,7 +48,7 @@ export function alignUp(n: number): number {
 }
 
 /**
- * A pool of IO_CHUNK_SIZE staging buffers whose addresses are page aligned. Grows by slabs of
+ * A pool of {@link DIRECT_BUFFER_SIZE} staging buffers whose addresses are page aligned. Grows by slabs of
  * {@link SLOTS_PER_SLAB} up to `max` buffers, kept for reuse: the memory stays bounded by the
  * number of writes in flight, and reused pages cost no page faults.
  */
@@ -69,8 +75,8 @@ export class AlignedBuffers {
   #grow(): void {
     const slots = Math.min(SLOTS_PER_SLAB, this.#max - this.#made)
     if (WasmMemory === undefined) return
-    const memory = new WasmMemory({ initial: (slots * IO_CHUNK_SIZE) / WASM_PAGE })
-    for (let i = 0; i < slots; i++) this.#free.push(Buffer.from(memory.buffer, i * IO_CHUNK_SIZE, IO_CHUNK_SIZE))
+    const memory = new WasmMemory({ initial: (slots * DIRECT_BUFFER_SIZE) / WASM_PAGE })
+    for (let i = 0; i < slots; i++) this.#free.push(Buffer.from(memory.buffer, i * DIRECT_BUFFER_SIZE, DIRECT_BUFFER_SIZE))
     this.#made += slots
   }
 }

@@ -161,11 +161,11 @@ function directSink(handle: FileHandle, staging: [Buffer, Buffer]): Sink {
   return {
     async push(piece) {
       for (let at = 0; at < piece.byteLength; ) {
-        const n = Math.min(piece.byteLength - at, IO_CHUNK_SIZE - filled)
+        const n = Math.min(piece.byteLength - at, current.byteLength - filled)
         current.set(piece.subarray(at, at + n), filled)
         filled += n
         at += n
-        if (filled === IO_CHUNK_SIZE) await flush(false)
+        if (filled === current.byteLength) await flush(false)
       }
     },
     async finish() {

@@ -2,14 +2,13 @@ import fc from 'fast-check'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { IO_CHUNK_SIZE } from '../src/constants.js'
-import { AlignedBuffers, DIRECT_ALIGNMENT, MAX_DIRECT_BUFFERS, probeDirectIo } from '../src/direct-io.js'
+import { AlignedBuffers, DIRECT_ALIGNMENT, DIRECT_BUFFER_SIZE, MAX_DIRECT_BUFFERS, probeDirectIo } from '../src/direct-io.js'
 import { blobPath } from '../src/id.js'
 import { blob, chunked, names, rejectsWith, tempDir, tempStore } from './helpers.js'
 
 const MiB = 1024 * 1024
 // Sizes at and around the alignment and the staging buffer size, where the last write is padded.
-const edgeSizes = [0, 1, DIRECT_ALIGNMENT - 1, DIRECT_ALIGNMENT, DIRECT_ALIGNMENT + 1, MiB - 1, MiB, MiB + 16, 3 * MiB + 5]
+const edgeSizes = [0, 1, DIRECT_ALIGNMENT - 1, DIRECT_ALIGNMENT, DIRECT_ALIGNMENT + 1, DIRECT_BUFFER_SIZE - 1, DIRECT_BUFFER_SIZE + 1, MiB - 1, MiB, MiB + 16, 3 * MiB + 5]
 
 function bytesOf(size: number, seed: number): Buffer {
   const bytes = Buffer.allocUnsafe(size)
@@ -18,11 +17,11 @@ function bytesOf(size: number, seed: number): Buffer {
 }
 
 describe('direct I/O', () => {
-  test('staging buffers are IO-chunk sized, reused, and bounded', () => {
+  test('staging buffers are of one size, reused, and bounded', () => {
     const pool = new AlignedBuffers(10)
     const taken: Buffer[] = []
     for (let i = 0; i < 10; i++) taken.push(pool.acquire()!)
-    expect(taken.every((b) => b.byteLength === IO_CHUNK_SIZE)).toBe(true)
+    expect(taken.every((b) => b.byteLength === DIRECT_BUFFER_SIZE)).toBe(true)
     expect(new Set(taken).size).toBe(10)
     expect(pool.acquire()).toBeUndefined()
     pool.release(taken[3]!)
@@ -50,7 +49,7 @@ describe('direct I/O', () => {
         expect((await store.get(id)).equals(bytes)).toBe(true)
         expect((await stat(blobPath(join(store.root, 'blobs'), id))).size).toBe(size)
         // Ranges that start inside a block and cross block and staging-buffer edges.
-        for (const [offset, length] of [[DIRECT_ALIGNMENT - 1, 2], [MiB - 3, 10], [size - 1, 5], [5, undefined], [size, undefined]] as const) {
+        for (const [offset, length] of [[DIRECT_ALIGNMENT - 1, 2], [DIRECT_BUFFER_SIZE - 3, 10], [MiB - 3, 10], [size - 1, 5], [5, undefined], [size, undefined]] as const) {
           if (offset < 0 || offset > size) continue
           const expected = bytes.subarray(offset, length === undefined ? size : Math.min(size, offset + length))
           expect((await store.get(id, { offset, length })).equals(expected)).toBe(true)
