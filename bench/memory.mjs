@@ -39,7 +39,7 @@ if (free < needed(bytes)) {
 const FLAT_MIB = 50e6 / MiB
 const smallBytes = Math.max(MiB, Math.floor(bytes / 5 / MiB) * MiB)
 const sizeOf = (b) => (b >= GiB ? `${(b / GiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(0)} MiB`)
-const size = bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(0)} MiB`
+const size = sizeOf(bytes)
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
 
 /** Resets the kernel's peak-RSS mark of a process (Linux: clear_refs 5), so each phase gets its own peak. */
@@ -85,6 +85,7 @@ try {
 const client = (await processMemory(process.pid)).peakMiB
 
 const idleMean = idle.reduce((a, b) => a + b, 0) / idle.length
+const growth = Math.max(...phases.put.peaks.map((peak, i) => peak - phases.small.peaks[i]))
 const rows = [
   { name: `put ${size} on node 1 (HTTP, streamed)`, value: bytes / MiB / phases.put.seconds, unit: 'MiB/s' },
   ...phases.put.peaks.map((peak, i) => ({
@@ -106,10 +107,10 @@ const rows = [
   })),
   {
     name: `peak RSS growth from a ${sizeOf(smallBytes)} put to the ${size} put`,
-    value: Math.max(...phases.put.peaks.map((peak, i) => peak - phases.small.peaks[i])),
+    value: growth,
     unit: 'MiB',
     limit: FLAT_MIB,
-    ratio: Math.max(...phases.put.peaks.map((peak, i) => peak - phases.small.peaks[i])) / FLAT_MIB,
+    ratio: growth / FLAT_MIB,
     note: `largest over the daemons; flat means within 50 MB; ${sizeOf(smallBytes)} peaks ${phases.small.peaks.map((m) => figure(m)).join(' / ')}`,
   },
   { name: 'peak RSS of the benchmark client', value: client, unit: 'MiB', note: notes.join('; ') || undefined },

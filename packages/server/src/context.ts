@@ -90,6 +90,8 @@ export interface NodeContext {
   readonly shortBlobs: Map<string, number>
   /** Blobs whose damaged local copy is being replaced (one heal per blob at a time). */
   readonly healing: Set<string>
+  /** Peers being told about this owner's deletes right now (see deletes.ts), so a flapping peer is not told twice at once. */
+  readonly tellingDeletes: Set<string>
   /** Peers that recently failed to answer requests: placement routes around them for a while. */
   readonly health: PeerHealth
   /**

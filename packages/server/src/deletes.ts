@@ -38,17 +38,13 @@ export async function unpinEverywhere(ctx: NodeContext, seq: number, blobs: stri
   await Promise.all(ctx.membership.livePeers().map((peer) => sendUnpins(ctx, peer, seq, blobs)))
 }
 
-/** Peers being told right now, so that a flapping peer is not told twice at once. */
-const telling = new WeakMap<NodeContext, Set<string>>()
-
 /**
  * Tells a peer that just came (back) to life about every delete of the last {@link DELETE_MEMORY_MS}.
  * Unpins are idempotent, and one older than the owner's newer pin is refused, so telling a peer
  * that already knows, or about a file put again since, changes nothing.
  */
 export async function tellDeletes(ctx: NodeContext, peer: string): Promise<number> {
-  const busy = telling.get(ctx) ?? new Set<string>()
-  telling.set(ctx, busy)
+  const busy = ctx.tellingDeletes
   if (busy.has(peer)) return 0
   busy.add(peer)
   try {

@@ -176,6 +176,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       recent: new Map(),
       placing: new Map(),
       healing: new Set(),
+      tellingDeletes: new Set(),
       health: new PeerHealth(clock, timing.unresponsiveBackoffMs, timing.unresponsiveBackoffMaxMs),
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
