@@ -13,13 +13,14 @@
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { printTable, rssSampler } from './lib/format.mjs'
 import { measureLimits } from './lib/limits.mjs'
+import { benchBase } from './lib/work-dir.mjs'
 
 const MiB = 1024 * 1024
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback)
@@ -155,7 +156,7 @@ function spawnNode(setup) {
 
 async function main() {
   const limits = await measureLimits({ bytes: LIMIT_BYTES })
-  const root = await mkdtemp(join(tmpdir(), 'cas-bench-cluster-'))
+  const root = await mkdtemp(join(benchBase(), 'cas-bench-cluster-'))
   const networkKey = randomBytes(32).toString('hex')
   const nodes = []
   try {

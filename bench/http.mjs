@@ -11,13 +11,13 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { printTable } from './lib/format.mjs'
 import { measureLimits } from './lib/limits.mjs'
+import { benchBase } from './lib/work-dir.mjs'
 
 const MiB = 1024 * 1024
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback)
@@ -70,7 +70,7 @@ function call(base, token, method, path, body, headers = {}) {
   })
 }
 
-const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), 'cas-bench-http-'))
+const dir = await mkdtemp(join(benchBase(), 'cas-bench-http-'))
 const root = join(dir, 'node')
 let daemon
 try {

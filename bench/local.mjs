@@ -7,13 +7,13 @@
 //   pnpm build && node bench/local.mjs [--json]
 //   env: BENCH_BYTES (default 1 GiB), BENCH_DIR (folder for the store, default the OS temp dir)
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { printTable, rssSampler } from './lib/format.mjs'
 import { patternStream, patternSha256 } from './lib/data.mjs'
 import { runLimits } from './lib/limits.mjs'
+import { benchBase } from './lib/work-dir.mjs'
 
 const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href
 const { createNode, tuneGarbageCollector } = await import(dist('server'))
@@ -23,7 +23,7 @@ const { generateKey, generateKeyPair } = await import(dist('crypto'))
 
 const MiB = 1024 * 1024
 const BYTES = Number(process.env.BENCH_BYTES ?? 1024 * MiB)
-const baseDir = process.env.BENCH_DIR ?? tmpdir()
+const baseDir = benchBase()
 const json = process.argv.includes('--json')
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
 

@@ -12,9 +12,9 @@
 //   env: BENCH_MEMBERSHIP_NODES (default 100)
 import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { printTable } from './lib/format.mjs'
+import { benchBase } from './lib/work-dir.mjs'
 
 const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href
 const { createNode, ManualClock, DEFAULT_TIMING } = await import(dist('server'))
@@ -43,7 +43,7 @@ class NullStore {
 const net = new MemoryNetwork()
 const clock = new ManualClock()
 const nodes = []
-const dir = await mkdtemp(join(tmpdir(), 'cas-bench-membership-'))
+const dir = await mkdtemp(join(benchBase(), 'cas-bench-membership-'))
 const cpuStart = process.cpuUsage()
 const wallStart = process.hrtime.bigint()
 

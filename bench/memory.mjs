@@ -9,17 +9,17 @@
 //   env: BENCH_MEMORY_BYTES (default 5 × BENCH_BYTES, or 5 GiB), BENCH_NODES (4), BENCH_REPLICAS (3),
 //        BENCH_DIR (folder for the daemons' roots, default the OS temp dir)
 import { statfs, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { api, getStream, processMemory, putStream, startDaemons } from './lib/daemons.mjs'
 import { patternSha256 } from './lib/data.mjs'
 import { figure, printTable } from './lib/format.mjs'
+import { benchBase } from './lib/work-dir.mjs'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback)
 const NODES = env('BENCH_NODES', 4)
 const REPLICAS = env('BENCH_REPLICAS', 3)
-const baseDir = process.env.BENCH_DIR ?? tmpdir()
+const baseDir = benchBase()
 const json = process.argv.includes('--json')
 let bytes = env('BENCH_MEMORY_BYTES', process.env.BENCH_BYTES ? 5 * Number(process.env.BENCH_BYTES) : 5 * GiB)
 const notes = []

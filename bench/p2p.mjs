@@ -12,10 +12,10 @@ import { execFileSync, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
+import { benchBase } from './lib/work-dir.mjs'
 
 const here = fileURLToPath(import.meta.url)
 const { createHost, tcpTransport, generateNoiseKeyPair } = await import(new URL('../packages/p2p/dist/index.js', import.meta.url).href)
@@ -58,7 +58,7 @@ async function server() {
   await new Promise((r) => raw.listen(0, '127.0.0.1', r))
 
   let secure
-  const dir = mkdtempSync(join(tmpdir(), 'cas-bench-'))
+  const dir = mkdtempSync(join(benchBase(), 'cas-bench-'))
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
       '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })

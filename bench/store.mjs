@@ -9,16 +9,16 @@
 //   BENCH_DIR          folder for the store and the disk test (default the OS temp dir)
 import { createHash } from 'node:crypto'
 import { mkdtemp, open, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore } from '../packages/store/dist/index.js'
 import { printTable, rssSampler } from './lib/format.mjs'
 import { diskWriteRate, sha256Rate } from './lib/limits.mjs'
+import { benchBase } from './lib/work-dir.mjs'
 
 const MiB = 1024 * 1024
 const total = Math.max(MiB, Number(process.env.BENCH_BYTES ?? 1024 * MiB))
 const concurrency = Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 4))
-const baseDir = process.env.BENCH_DIR ?? tmpdir()
+const baseDir = benchBase()
 const json = process.argv.includes('--json')
 const blobs = Math.floor(total / MiB)
 

@@ -6,19 +6,19 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { patternStream } from './data.mjs'
+import { benchBase } from './work-dir.mjs'
 
 const run = promisify(execFile)
 export const CLI = fileURLToPath(new URL('../../apps/node/dist/cli.js', import.meta.url))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A network of `count` daemons; call `stop()` at the end (removes the folder). */
-export async function startDaemons({ count, replicas = 3, dir = tmpdir(), logLevel = 'warn' }) {
+export async function startDaemons({ count, replicas = 3, dir = benchBase(), logLevel = 'warn' }) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`pnpm build\` first`)
   const base = await mkdtemp(join(dir, 'cas-bench-daemons-'))
   const cas = (args) => run(process.execPath, [CLI, ...args], { env: { ...process.env, CAS_ROOT: '' }, maxBuffer: 16 * 1024 * 1024 })

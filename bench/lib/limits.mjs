@@ -5,9 +5,9 @@ import { fork } from 'node:child_process'
 import { constants } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { benchBase } from './work-dir.mjs'
 
 const MiB = 1024 * 1024
 
@@ -67,7 +67,7 @@ async function diskWriteOnce(total, dir, direct) {
 }
 
 /** Both ways of writing the disk, alternating in halves so that both see the same moments of a shared machine. */
-export async function diskWriteRates(total = 1024 * MiB, dir = tmpdir()) {
+export async function diskWriteRates(total = 1024 * MiB, dir = benchBase()) {
   const half = Math.max(MiB, Math.floor(total / 2 / MiB) * MiB)
   const runs = { buffered: [], direct: [] }
   for (const order of [['buffered', 'direct'], ['direct', 'buffered']]) {
@@ -81,7 +81,7 @@ export async function diskWriteRates(total = 1024 * MiB, dir = tmpdir()) {
  * The disk's write rate: the faster of a buffered and an O_DIRECT write of the same bytes (the
  * store writes directly where it can). The strictest limit to compare a put with.
  */
-export async function diskWriteRate(total = 1024 * MiB, dir = tmpdir()) {
+export async function diskWriteRate(total = 1024 * MiB, dir = benchBase()) {
   const { buffered, direct } = await diskWriteRates(total, dir)
   return Math.max(buffered, direct ?? 0)
 }
@@ -131,7 +131,7 @@ function percentiles(samples) {
 }
 
 /** Latency (µs, p50 and p99) of one durable small write: 4 KiB written then fdatasync'ed, `count` times. */
-export async function fsyncLatency(count = 200, dir = tmpdir()) {
+export async function fsyncLatency(count = 200, dir = benchBase()) {
   const folder = await mkdtemp(join(dir, 'cas-bench-fsync-'))
   const data = randomBytes(4096)
   const handle = await open(join(folder, 'f'), 'w')
