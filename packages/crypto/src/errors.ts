@@ -5,6 +5,9 @@ export type CryptoErrorCode =
   | 'KEY_FILE_INSECURE'
   | 'INVALID_KEY'
   | 'INVALID_BLOB'
+  | 'INVALID_ARGUMENT'
+  | 'SEAL_FAILED'
+  | 'CLOSED'
 
 /** The one error type of @cas/crypto. */
 export class CryptoError extends Error {

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events'
+import type { SealedChunk } from '@cas/crypto'
 import type { Catalog } from './catalog.js'
 import type { Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
@@ -75,6 +76,13 @@ export interface NodeContext {
   readonly putWindow: number
   /** Chunks fetched ahead during a get. */
   readonly getWindow: number
+  /**
+   * Seals a file chunk with the owner key, as `sealChunk` does: on a sealing thread when the node
+   * has one (see `sealThreads`), else on the event loop.
+   */
+  readonly seal: (plaintext: Uint8Array) => Promise<SealedChunk>
+  /** Chunks a put has being sealed ahead of the one it places. */
+  readonly sealAhead: number
   readonly clock: Clock
   readonly timing: Timing
   readonly logger: Logger

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
+import { availableParallelism } from 'node:os'
 import type { Readable } from 'node:stream'
+import { ChunkSealer, sealChunk } from '@cas/crypto'
 import { Catalog, type FileRecord } from './catalog.js'
 import { formatCapability, parseRef } from './capability.js'
 import { systemClock, type Clock } from './clock.js'
@@ -40,6 +42,11 @@ export interface NodeComponents {
   putWindow?: number
   /** Chunks fetched ahead during a get (default {@link GET_WINDOW}). */
   getWindow?: number
+  /**
+   * Worker threads that seal file chunks during a put: default 1 when the machine has more than
+   * one core, else 0 (seal on the event loop).
+   */
+  sealThreads?: number
   clock?: Clock
   logger?: Logger
   timing?: Partial<Timing>
@@ -147,6 +154,9 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const clock = opts.clock ?? systemClock
     const timing: Timing = { ...DEFAULT_TIMING, ...opts.timing }
     const host = opts.host
+    const sealThreads = opts.sealThreads ?? (availableParallelism() > 1 ? 1 : 0)
+    const sealer = sealThreads > 0 ? new ChunkSealer({ threads: sealThreads }) : undefined
+    this.sealer = sealer
     this.id = host.id
     this.metrics = newMetrics()
     if (opts.capacity !== undefined) this.stats.capacity = Math.min(opts.capacity, UNLIMITED_CAPACITY)
@@ -167,6 +177,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
       putWindow: opts.putWindow ?? PUT_WINDOW,
       getWindow: opts.getWindow ?? GET_WINDOW,
+      seal: sealer ? (plaintext) => sealer.seal(opts.ownerKey, plaintext) : (plaintext) => Promise.resolve(sealChunk(opts.ownerKey, plaintext)),
+      sealAhead: 2 * Math.max(1, sealThreads),
       clock,
       timing,
       logger: (opts.logger ?? silentLogger).child({ node: host.id.slice(0, 8) }),
@@ -185,12 +197,17 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   }
 
   private readonly capacityOption: number | undefined
+  private readonly sealer: ChunkSealer | undefined
 
   /** Creates a node on an existing host; call {@link CasNode.start} to join the network. */
   static async create(opts: NodeComponents): Promise<CasNode> {
     if (opts.ownerKey.byteLength !== 32) throw new ServerError('INVALID_ARGUMENT', 'owner key must be 32 bytes')
     const replicas = opts.replicas ?? DEFAULT_REPLICAS
     if (!Number.isSafeInteger(replicas) || replicas < 1) throw new ServerError('INVALID_ARGUMENT', 'replicas must be a positive integer')
+    const { sealThreads } = opts
+    if (sealThreads !== undefined && (!Number.isSafeInteger(sealThreads) || sealThreads < 0)) {
+      throw new ServerError('INVALID_ARGUMENT', 'sealThreads must be a non-negative integer')
+    }
     const node = new CasNode(opts, Catalog.open(opts.catalogPath))
     await node.refreshStats()
     return node
@@ -247,6 +264,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     await this.repairer.stop()
     await this.ctx.host.close()
     await this.ctx.catalog.close()
+    await this.sealer?.close()
   }
 
   /** Stores a file in the network; see {@link putFile}. */

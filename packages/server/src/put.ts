@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { deriveFileSecret, encryptChunk, sealChunk } from '@cas/crypto'
+import { deriveFileSecret, encryptChunk, sealChunk, type SealedChunk } from '@cas/crypto'
 import { chunkStream } from './chunker.js'
 import type { NodeContext } from './context.js'
 import { throwIfAborted } from './errors.js'
@@ -108,15 +108,29 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
   const fileHash = createHash('sha256')
   let size = 0
   let chunks = 0
-  for await (const chunk of chunkStream(source, ctx.chunkSize, signal)) {
-    fileHash.update(chunk)
-    size += chunk.byteLength
-    chunks++
-    const sealed = sealChunk(ctx.ownerKey, chunk)
+  const placeSealed = async (sealed: SealedChunk): Promise<void> => {
     await place(sealed.id, sealed.blob)
     await builder.add({ id: sealed.id, key: sealed.key.toString('hex'), size: sealed.size })
     ctx.metrics.bytesPut += sealed.size
     opts.onProgress?.(size)
+  }
+  // Chunks are sealed off the event loop (see NodeContext.seal), a few ahead of the one being
+  // placed so the sealing threads never wait for this loop; they are placed in file order.
+  const sealing: Promise<SealedChunk>[] = []
+  try {
+    for await (const chunk of chunkStream(source, ctx.chunkSize, signal)) {
+      fileHash.update(chunk)
+      size += chunk.byteLength
+      chunks++
+      const sealed = ctx.seal(chunk)
+      sealed.catch(() => {}) // observed in its turn
+      sealing.push(sealed)
+      if (sealing.length >= ctx.sealAhead) await placeSealed(await sealing.shift()!)
+    }
+    while (sealing.length > 0) await placeSealed(await sealing.shift()!)
+  } finally {
+    // After a failure, seals still running are let finish unobserved: their blobs were never placed.
+    sealing.length = 0
   }
   throwIfAborted(signal)
 
