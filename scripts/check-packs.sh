@@ -39,14 +39,14 @@ for (const name of names) {
   if (exports.length === 0) throw new Error(`${name} exports nothing`)
   console.log(`${name}: ${exports.length} exports`)
 }
-const { ChunkSealer, sealChunk, decryptChunk, generateKey } = await import('@cas/crypto')
+const { CryptoPool, sealChunk, decryptChunk, generateKey } = await import('@cas/crypto')
 const owner = generateKey()
 const sealed = sealChunk(owner, Buffer.from('packed'))
 if (decryptChunk(sealed.key, sealed.blob).toString() !== 'packed') throw new Error('crypto round trip failed')
-// The sealing thread's script ships in the tarball and loads from the installed package.
-const sealer = new ChunkSealer()
-if ((await sealer.seal(owner, Buffer.from('packed'))).id !== sealed.id) throw new Error('ChunkSealer sealed differently')
-await sealer.close()
+// The crypto thread's script ships in the tarball and loads from the installed package.
+const pool = new CryptoPool()
+if ((await pool.seal(owner, Buffer.from('packed'))).id !== sealed.id) throw new Error('CryptoPool sealed differently')
+await pool.close()
 JS
 node check.mjs
 

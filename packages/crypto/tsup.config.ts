@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/seal-worker.ts'],
+  entry: ['src/index.ts', 'src/crypto-worker.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

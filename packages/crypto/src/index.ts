@@ -12,5 +12,5 @@ export { generateKey, generateKeyPair, publicKeyFromPrivate, x25519, type KeyPai
 export { readKeyFile, readKeyPairFile, writeKeyFile, writeKeyPairFile, type WriteKeyOptions } from './key-files.js'
 export { assertKey, deriveChunkSecret, deriveFileSecret, type CipherSecret } from './derive.js'
 export { decryptChunk, encryptChunk, sealChunk, type SealedChunk } from './chunk-cipher.js'
-export { ChunkSealer, type ChunkSealerOptions } from './chunk-sealer.js'
+export { CryptoPool, type CryptoPoolOptions, type SealOptions, type ThreadSha256 } from './crypto-pool.js'
 export { createDecryptStream, createEncryptStream } from './stream-cipher.js'

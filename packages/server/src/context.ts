@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events'
-import type { SealedChunk } from '@cas/crypto'
+import type { SealedChunk, ThreadSha256 } from '@cas/crypto'
 import type { Catalog } from './catalog.js'
 import type { Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
@@ -77,12 +77,15 @@ export interface NodeContext {
   /** Chunks fetched ahead during a get. */
   readonly getWindow: number
   /**
-   * Seals a file chunk with the owner key, as `sealChunk` does: on a sealing thread when the node
-   * has one (see `sealThreads`), else on the event loop.
+   * Seals a file chunk with the owner key, as `sealChunk` does, after adding it to `fileHash` (one
+   * of {@link fileHash}'s): on a crypto thread when the node has them (see `cryptoThreads`), else
+   * on the event loop.
    */
-  readonly seal: (plaintext: Uint8Array) => Promise<SealedChunk>
+  readonly seal: (plaintext: Uint8Array, fileHash?: ThreadSha256) => Promise<SealedChunk>
   /** Chunks a put has being sealed ahead of the one it places. */
   readonly sealAhead: number
+  /** Starts a whole-file SHA-256, on a crypto thread when the node has them. */
+  readonly fileHash: () => ThreadSha256
   readonly clock: Clock
   readonly timing: Timing
   readonly logger: Logger

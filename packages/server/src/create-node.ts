@@ -30,8 +30,8 @@ export interface NodeOptions {
   putWindow?: number
   /** Chunks fetched ahead during a get. */
   getWindow?: number
-  /** Worker threads that seal file chunks during a put (default 1 on a machine with more than one core, else 0). */
-  sealThreads?: number
+  /** Worker threads for a put's crypto (default 1 on a machine with more than one core, else 0). */
+  cryptoThreads?: number
   /** Directory of the catalog database. */
   catalogPath: string
   clock?: Clock
@@ -77,7 +77,7 @@ export async function createNode(opts: NodeOptions): Promise<CasNode> {
       ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
       ...(opts.putWindow !== undefined ? { putWindow: opts.putWindow } : {}),
       ...(opts.getWindow !== undefined ? { getWindow: opts.getWindow } : {}),
-      ...(opts.sealThreads !== undefined ? { sealThreads: opts.sealThreads } : {}),
+      ...(opts.cryptoThreads !== undefined ? { cryptoThreads: opts.cryptoThreads } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.timing ? { timing: opts.timing } : {}),

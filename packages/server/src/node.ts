@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import { availableParallelism } from 'node:os'
 import type { Readable } from 'node:stream'
-import { ChunkSealer, sealChunk } from '@cas/crypto'
+import { CryptoPool, sealChunk, type ThreadSha256 } from '@cas/crypto'
+import { createHash } from 'node:crypto'
 import { Catalog, type FileRecord } from './catalog.js'
 import { formatCapability, parseRef } from './capability.js'
 import { systemClock, type Clock } from './clock.js'
@@ -43,10 +44,10 @@ export interface NodeComponents {
   /** Chunks fetched ahead during a get (default {@link GET_WINDOW}). */
   getWindow?: number
   /**
-   * Worker threads that seal file chunks during a put: default 1 when the machine has more than
-   * one core, else 0 (seal on the event loop).
+   * Worker threads for a put's crypto (sealing chunks, hashing the file): default 1 when the
+   * machine has more than one core, else 0 (all of it on the event loop).
    */
-  sealThreads?: number
+  cryptoThreads?: number
   clock?: Clock
   logger?: Logger
   timing?: Partial<Timing>
@@ -154,9 +155,9 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const clock = opts.clock ?? systemClock
     const timing: Timing = { ...DEFAULT_TIMING, ...opts.timing }
     const host = opts.host
-    const sealThreads = opts.sealThreads ?? (availableParallelism() > 1 ? 1 : 0)
-    const sealer = sealThreads > 0 ? new ChunkSealer({ threads: sealThreads }) : undefined
-    this.sealer = sealer
+    const cryptoThreads = opts.cryptoThreads ?? (availableParallelism() > 1 ? 1 : 0)
+    const pool = cryptoThreads > 0 ? new CryptoPool({ threads: cryptoThreads }) : undefined
+    this.cryptoPool = pool
     this.id = host.id
     this.metrics = newMetrics()
     if (opts.capacity !== undefined) this.stats.capacity = Math.min(opts.capacity, UNLIMITED_CAPACITY)
@@ -177,8 +178,14 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
       putWindow: opts.putWindow ?? PUT_WINDOW,
       getWindow: opts.getWindow ?? GET_WINDOW,
-      seal: sealer ? (plaintext) => sealer.seal(opts.ownerKey, plaintext) : (plaintext) => Promise.resolve(sealChunk(opts.ownerKey, plaintext)),
-      sealAhead: 2 * Math.max(1, sealThreads),
+      seal: pool
+        ? (plaintext, fileHash) => pool.seal(opts.ownerKey, plaintext, fileHash ? { alsoHash: fileHash } : {})
+        : (plaintext, fileHash) => {
+            fileHash?.update(plaintext)
+            return Promise.resolve(sealChunk(opts.ownerKey, plaintext))
+          },
+      sealAhead: 2 * Math.max(1, cryptoThreads),
+      fileHash: pool ? () => pool.createSha256() : () => loopSha256(),
       clock,
       timing,
       logger: (opts.logger ?? silentLogger).child({ node: host.id.slice(0, 8) }),
@@ -197,16 +204,16 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   }
 
   private readonly capacityOption: number | undefined
-  private readonly sealer: ChunkSealer | undefined
+  private readonly cryptoPool: CryptoPool | undefined
 
   /** Creates a node on an existing host; call {@link CasNode.start} to join the network. */
   static async create(opts: NodeComponents): Promise<CasNode> {
     if (opts.ownerKey.byteLength !== 32) throw new ServerError('INVALID_ARGUMENT', 'owner key must be 32 bytes')
     const replicas = opts.replicas ?? DEFAULT_REPLICAS
     if (!Number.isSafeInteger(replicas) || replicas < 1) throw new ServerError('INVALID_ARGUMENT', 'replicas must be a positive integer')
-    const { sealThreads } = opts
-    if (sealThreads !== undefined && (!Number.isSafeInteger(sealThreads) || sealThreads < 0)) {
-      throw new ServerError('INVALID_ARGUMENT', 'sealThreads must be a non-negative integer')
+    const { cryptoThreads } = opts
+    if (cryptoThreads !== undefined && (!Number.isSafeInteger(cryptoThreads) || cryptoThreads < 0)) {
+      throw new ServerError('INVALID_ARGUMENT', 'cryptoThreads must be a non-negative integer')
     }
     const node = new CasNode(opts, Catalog.open(opts.catalogPath))
     await node.refreshStats()
@@ -264,7 +271,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     await this.repairer.stop()
     await this.ctx.host.close()
     await this.ctx.catalog.close()
-    await this.sealer?.close()
+    await this.cryptoPool?.close()
   }
 
   /** Stores a file in the network; see {@link putFile}. */
@@ -544,4 +551,10 @@ function infoFromRecord(rec: FileRecord): FileInfo {
     createdAt: rec.createdAt,
     chunks: rec.chunks,
   }
+}
+
+/** A file hash on the event loop, shaped like a crypto pool's. */
+function loopSha256(): ThreadSha256 {
+  const hash = createHash('sha256')
+  return { update: (bytes) => void hash.update(bytes), digest: () => new Promise((resolve) => resolve(hash.digest())) }
 }

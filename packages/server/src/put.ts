@@ -105,7 +105,8 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
     return { id: sealed.id, key: sealed.key.toString('hex') }
   })
 
-  const fileHash = createHash('sha256')
+  // Hashed where the chunks are sealed, each chunk just before its seal.
+  const fileHash = ctx.fileHash()
   let size = 0
   let chunks = 0
   const placeSealed = async (sealed: SealedChunk): Promise<void> => {
@@ -115,26 +116,28 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
     opts.onProgress?.(size)
   }
   // Chunks are sealed off the event loop (see NodeContext.seal), a few ahead of the one being
-  // placed so the sealing threads never wait for this loop; they are placed in file order.
+  // placed so the crypto threads never wait for this loop; they are placed in file order.
   const sealing: Promise<SealedChunk>[] = []
+  let digest: Buffer | undefined
   try {
     for await (const chunk of chunkStream(source, ctx.chunkSize, signal)) {
-      fileHash.update(chunk)
       size += chunk.byteLength
       chunks++
-      const sealed = ctx.seal(chunk)
+      const sealed = ctx.seal(chunk, fileHash)
       sealed.catch(() => {}) // observed in its turn
       sealing.push(sealed)
       if (sealing.length >= ctx.sealAhead) await placeSealed(await sealing.shift()!)
     }
     while (sealing.length > 0) await placeSealed(await sealing.shift()!)
+    throwIfAborted(signal)
+    digest = await fileHash.digest()
   } finally {
-    // After a failure, seals still running are let finish unobserved: their blobs were never placed.
+    // After a failure, seals still running finish unobserved (their blobs were never placed), and
+    // the file hash is ended so its thread lets go of it.
     sealing.length = 0
+    if (digest === undefined) fileHash.digest().catch(() => {})
   }
-  throwIfAborted(signal)
 
-  const digest = fileHash.digest()
   const sha256 = digest.toString('hex')
   const root = await builder.finish(size, sha256)
   // The file key and iv come from the owner key and this file's digest: unique per plaintext, so CTR never reuses a counter block.

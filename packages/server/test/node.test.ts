@@ -50,17 +50,17 @@ describe('CasNode on an in-process network', () => {
     await expect(others[0]!.node.get(put.address)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 
-  it('seals chunks on worker threads or on the event loop into the same blobs and address', async () => {
+  it('seals and hashes on crypto threads or on the event loop into the same blobs, address and file hash', async () => {
     const ownerKey = randomBytes(32)
-    const onThreads = await cluster.add({ chunkSize: CHUNK, ownerKey, sealThreads: 2 })
-    const onLoop = await cluster.add({ chunkSize: CHUNK, ownerKey, sealThreads: 0 })
+    const onThreads = await cluster.add({ chunkSize: CHUNK, ownerKey, cryptoThreads: 2 })
+    const onLoop = await cluster.add({ chunkSize: CHUNK, ownerKey, cryptoThreads: 0 })
     const data = randomBytes(CHUNK * 9 + 5)
     const a = await onThreads.node.put(Readable.from([data]))
     const b = await onLoop.node.put(Readable.from([data]))
     expect(a.address).toBe(b.address)
     expect(a.sha256).toBe(sha(data))
     expect((await readAll((await onThreads.node.get(a.address)).stream)).equals(data)).toBe(true)
-    await expect(cluster.add({ sealThreads: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    await expect(cluster.add({ cryptoThreads: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 
   it('skips the local re-hash only for blobs it sealed itself; holders verify every blob they receive', async () => {

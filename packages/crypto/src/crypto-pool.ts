@@ -1,0 +1,204 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { SealedChunk } from './chunk-cipher.js'
+import { assertKey } from './derive.js'
+import { CryptoError, type CryptoErrorCode } from './errors.js'
+
+// The built worker script. Sources and build sit side by side (src/, dist/), so from either this
+// names dist/crypto-worker.js: tests that run the sources use the built worker.
+const WORKER_SCRIPT = fileURLToPath(new URL('../dist/crypto-worker.js', import.meta.url))
+
+/** What the pool asks of a thread. `hash-update` gets no answer; the others get a {@link WorkReply}. */
+export type WorkRequest =
+  | { op: 'seal'; id: number; ownerKey: Uint8Array; plaintext: Uint8Array; hash?: number }
+  | { op: 'hash-update'; hash: number; bytes: Uint8Array }
+  | { op: 'hash-digest'; id: number; hash: number }
+
+/** A thread's answer: a sealed chunk, a digest, or the error the work raised. */
+export type WorkReply =
+  | { id: number; sealed: { id: string; key: Uint8Array; blob: Uint8Array; size: number } }
+  | { id: number; digest: Uint8Array }
+  | { id: number; error: { code?: CryptoErrorCode; message: string } }
+
+interface Pending {
+  resolve: (reply: WorkReply) => void
+  reject: (err: unknown) => void
+}
+
+interface HashState {
+  thread: Thread
+  /** The id the thread knows the hash by. */
+  hash: number
+  digested: boolean
+}
+
+interface Thread {
+  worker: Worker
+  pending: Map<number, Pending>
+  /** Set once the thread is gone: hashes bound to it cannot finish. */
+  failure?: CryptoError
+}
+
+/** An incremental SHA-256 computed on one of a {@link CryptoPool}'s threads. */
+export interface ThreadSha256 {
+  /**
+   * Adds bytes (copied to the thread, so the caller may reuse its buffer at once). Updates queue on
+   * the thread in order; the caller bounds how many wait, e.g. by awaiting other work the same
+   * thread answers after them.
+   */
+  update(bytes: Uint8Array): void
+  /** The raw 32-byte digest of everything added; the hash cannot be used afterwards. */
+  digest(): Promise<Buffer>
+}
+
+/** Options of {@link CryptoPool.seal}. */
+export interface SealOptions {
+  /** A hash of this pool that the plaintext is added to on the thread before it is sealed. */
+  alsoHash?: ThreadSha256
+}
+
+/** Options of {@link CryptoPool}. */
+export interface CryptoPoolOptions {
+  /** Worker threads (default 1). */
+  threads?: number
+}
+
+const view = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+/**
+ * A private copy of `bytes` to move to a thread. One memcpy: cheaper than the structured clone
+ * `postMessage` would make, which for 1 MiB cost several copies (0.4 ms, measured).
+ */
+function movableCopy(bytes: Uint8Array): Uint8Array {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength)
+  copy.set(bytes)
+  return copy
+}
+
+/**
+ * The CPU-heavy crypto of a put, on worker threads instead of the caller's event loop: sealing
+ * chunks (exactly as {@link sealChunk}) and hashing a whole file. Why: sealing a 1 MiB chunk is two
+ * SHA-256 passes and AES-CTR, 2–3 ms of CPU in one piece, and the file's hash another pass; on the
+ * event loop every disk and network completion waits behind them. Off the loop, a machine with two
+ * cores does them on one while the other runs the rest of the put.
+ *
+ * Inputs are copied to the thread (the caller keeps its buffers); sealed blobs come back without a
+ * copy. Threads start on first use and do not keep the process alive while idle. A thread that dies
+ * fails only the work it held (`SEAL_FAILED`); the next request starts a new one.
+ */
+export class CryptoPool {
+  readonly #threads: (Thread | undefined)[]
+  // Each hash this pool made: the thread it lives on and the id that thread knows it by.
+  readonly #hashes = new WeakMap<ThreadSha256, HashState>()
+  #next = 0
+  #closed = false
+
+  constructor(options: CryptoPoolOptions = {}) {
+    const threads = options.threads ?? 1
+    if (!Number.isSafeInteger(threads) || threads < 1) throw new CryptoError('INVALID_ARGUMENT', `threads must be a positive integer, got ${threads}`)
+    this.#threads = Array.from({ length: threads }, () => undefined)
+  }
+
+  /**
+   * Seals one chunk; resolves what `sealChunk(ownerKey, plaintext)` returns. With `alsoHash`, the
+   * plaintext is added to that hash first, on its thread: one trip for both.
+   */
+  async seal(ownerKey: Uint8Array, plaintext: Uint8Array, options: SealOptions = {}): Promise<SealedChunk> {
+    assertKey(ownerKey)
+    const target = options.alsoHash === undefined ? undefined : this.#hashes.get(options.alsoHash)
+    if (options.alsoHash !== undefined && target === undefined) throw new CryptoError('INVALID_ARGUMENT', 'alsoHash must be a hash of this pool')
+    if (target?.digested === true) throw new CryptoError('INVALID_ARGUMENT', 'alsoHash was already digested')
+    if (target?.thread.failure !== undefined) throw target.thread.failure
+    const copy = movableCopy(plaintext)
+    const reply = await this.#ask(
+      target?.thread ?? this.#pick(),
+      (id) => ({ op: 'seal', id, ownerKey, plaintext: copy, ...(target ? { hash: target.hash } : {}) }),
+      [copy.buffer as ArrayBuffer],
+    )
+    if (!('sealed' in reply)) throw new CryptoError('SEAL_FAILED', 'the crypto thread answered a seal with something else')
+    const { sealed } = reply
+    return { id: sealed.id, key: view(sealed.key), blob: view(sealed.blob), size: sealed.size }
+  }
+
+  /** Starts an incremental SHA-256 on one thread (the least busy). */
+  createSha256(): ThreadSha256 {
+    if (this.#closed) throw new CryptoError('CLOSED', 'the crypto pool is closed')
+    const state: HashState = { thread: this.#pick(), hash: this.#next++, digested: false }
+    const { thread, hash } = state
+    const sha: ThreadSha256 = {
+      update: (bytes) => {
+        if (state.digested) throw new CryptoError('INVALID_ARGUMENT', 'update after digest')
+        if (thread.failure !== undefined) return
+        const copy = movableCopy(bytes)
+        thread.worker.postMessage({ op: 'hash-update', hash, bytes: copy } satisfies WorkRequest, [copy.buffer as ArrayBuffer])
+      },
+      digest: async () => {
+        if (state.digested) throw new CryptoError('INVALID_ARGUMENT', 'digest called twice')
+        state.digested = true
+        if (thread.failure !== undefined) throw thread.failure
+        const reply = await this.#ask(thread, (id) => ({ op: 'hash-digest', id, hash }))
+        if (!('digest' in reply)) throw new CryptoError('SEAL_FAILED', 'the crypto thread answered a digest with something else')
+        return view(reply.digest)
+      },
+    }
+    this.#hashes.set(sha, state)
+    return sha
+  }
+
+  /** Stops the threads; work still running fails with CLOSED. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const threads = this.#threads.splice(0).filter((t): t is Thread => t !== undefined)
+    await Promise.all(threads.map((t) => t.worker.terminate()))
+  }
+
+  #ask(thread: Thread, request: (id: number) => WorkRequest, transfer: ArrayBuffer[] = []): Promise<WorkReply> {
+    const id = this.#next++
+    return new Promise<WorkReply>((resolve, reject) => {
+      if (thread.pending.size === 0) thread.worker.ref()
+      thread.pending.set(id, { resolve, reject })
+      thread.worker.postMessage(request(id), transfer)
+    })
+  }
+
+  /** The thread with the fewest requests in flight, started if it is not running. */
+  #pick(): Thread {
+    if (this.#closed) throw new CryptoError('CLOSED', 'the crypto pool is closed')
+    let best = 0
+    for (let i = 0; i < this.#threads.length; i++) {
+      const t = this.#threads[i]
+      if (t === undefined) return this.#start(i)
+      if (t.pending.size < this.#threads[best]!.pending.size) best = i
+    }
+    return this.#threads[best]!
+  }
+
+  #start(slot: number): Thread {
+    if (!existsSync(WORKER_SCRIPT)) throw new CryptoError('CLOSED', `worker script ${WORKER_SCRIPT} is missing: build @cas/crypto first`)
+    // No inherited flags: the thread needs none, and some (--input-type, --eval) would stop it.
+    const worker = new Worker(WORKER_SCRIPT, { execArgv: [] })
+    const thread: Thread = { worker, pending: new Map() }
+    worker.unref()
+    worker.on('message', (reply: WorkReply) => {
+      const p = thread.pending.get(reply.id)
+      if (p === undefined) return
+      thread.pending.delete(reply.id)
+      if (thread.pending.size === 0) worker.unref()
+      if ('error' in reply) p.reject(new CryptoError(reply.error.code ?? 'SEAL_FAILED', reply.error.message))
+      else p.resolve(reply)
+    })
+    const gone = (err: unknown): void => {
+      if (this.#threads[slot] === thread) this.#threads[slot] = undefined
+      thread.failure ??= this.#closed
+        ? new CryptoError('CLOSED', 'the crypto pool was closed')
+        : new CryptoError('SEAL_FAILED', 'the crypto thread stopped', { cause: err })
+      for (const p of thread.pending.values()) p.reject(thread.failure)
+      thread.pending.clear()
+    }
+    worker.on('error', gone)
+    worker.on('exit', (code) => gone(new Error(`exit code ${code}`)))
+    this.#threads[slot] = thread
+    return thread
+  }
+}
