@@ -44,7 +44,19 @@ export interface SealedChunk {
 
 /** Hashes, derives the convergent chunk key and iv, encrypts and names one chunk. */
 export function sealChunk(ownerKey: Uint8Array, plaintext: Uint8Array): SealedChunk {
+  const blob = Buffer.allocUnsafe(IV_LENGTH + plaintext.byteLength)
+  return { ...sealChunkInto(ownerKey, plaintext, blob), blob, size: plaintext.byteLength }
+}
+
+/**
+ * {@link sealChunk} with the blob written into `blob` (exactly 16 bytes longer than the plaintext),
+ * for callers that own the memory, such as a crypto thread writing into shared memory.
+ */
+export function sealChunkInto(ownerKey: Uint8Array, plaintext: Uint8Array, into: Uint8Array): { id: string; key: Buffer } {
+  const blob = Buffer.from(into.buffer, into.byteOffset, into.byteLength)
+  if (blob.byteLength !== IV_LENGTH + plaintext.byteLength) throw new CryptoError('INVALID_BLOB', `blob must be ${IV_LENGTH + plaintext.byteLength} bytes`)
   const { key, iv } = deriveChunkSecret(ownerKey, sha256(plaintext))
-  const blob = encryptChunk(key, iv, plaintext)
-  return { id: sha256Hex(blob), key, blob, size: plaintext.byteLength }
+  blob.set(iv, 0)
+  ctrInto(ctrCipher(key, iv), plaintext, blob, IV_LENGTH)
+  return { id: sha256Hex(blob), key }
 }

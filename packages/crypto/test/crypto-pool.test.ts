@@ -31,7 +31,8 @@ describe('CryptoPool', () => {
 
   test('many chunks at once over two threads: each answer belongs to its own chunk', async () => {
     const owner = generateKey()
-    const chunks = Array.from({ length: 64 }, (_, i) => randomBytes(1024 * (i + 1)))
+    // More seals than shared slots, and chunks larger than a slot: both ways of sending a chunk.
+    const chunks = [...Array.from({ length: 64 }, (_, i) => randomBytes(1024 * (i + 1))), randomBytes(3 * 1024 * 1024 + 5)]
     const sealed = await Promise.all(chunks.map((c) => pool.seal(owner, c)))
     sealed.forEach((s, i) => expectSameSeal(s, sealChunk(owner, chunks[i]!)))
   })
