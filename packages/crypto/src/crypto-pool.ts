@@ -78,15 +78,15 @@ function movableCopy(bytes: Uint8Array): Uint8Array {
 }
 
 /** Bytes of one shared slot: a default-size chunk (1 MiB) fits. */
-export const SLOT_BYTES = 1024 * 1024
+const SLOT_BYTES = 1024 * 1024
 /** Shared slots a pool keeps at most; seals beyond them (or larger than a slot) use a moved copy. */
-export const MAX_SLOTS = 8
+const MAX_SLOTS = 8
 
 /**
- * Reusable shared memory for the plaintexts of seals in flight. Why: a fresh copy per chunk is
- * garbage on the thread, which allocates so little that its collector seldom runs; in a daemon's
- * put those dead copies held tens of MiB (peak RSS 200 → 245 MiB, measured). A slot is written
- * here, read there, and reused once its seal is answered.
+ * Reusable shared memory for the plaintexts of seals in flight: no fresh 1 MiB per chunk, which
+ * would be garbage on the thread, whose collector seldom runs. A slot is written here, read there,
+ * and reused once its seal is answered. (Slots live as long as the pool, so V8 not counting
+ * SharedArrayBuffers toward collections does not matter here.)
  */
 class SharedSlots {
   readonly #free: Uint8Array[] = []
@@ -117,8 +117,9 @@ class SharedSlots {
  * event loop every disk and network completion waits behind them. Off the loop, a machine with two
  * cores does them on one while the other runs the rest of the put.
  *
- * Inputs are copied to the thread (the caller keeps its buffers); the thread writes each sealed blob
- * into memory the caller's thread allocated and moved over, and moves it back: no copy. Threads start on first use and do not keep the process alive while idle. A thread that dies
+ * Inputs are copied to the thread (the caller keeps its buffers); the thread writes each sealed
+ * blob into memory the caller's thread allocated and moved over, and moves it back: no copy.
+ * Threads start on first use and do not keep the process alive while idle. A thread that dies
  * fails only the work it held (`SEAL_FAILED`); the next request starts a new one.
  */
 export class CryptoPool {
@@ -224,7 +225,7 @@ export class CryptoPool {
   }
 
   #start(slot: number): Thread {
-    if (!existsSync(WORKER_SCRIPT)) throw new CryptoError('CLOSED', `worker script ${WORKER_SCRIPT} is missing: build @cas/crypto first`)
+    if (!existsSync(WORKER_SCRIPT)) throw new CryptoError('SEAL_FAILED', `worker script ${WORKER_SCRIPT} is missing: build @cas/crypto first`)
     // No inherited flags: the thread needs none, and some (--input-type, --eval) would stop it.
     const worker = new Worker(WORKER_SCRIPT, { execArgv: [] })
     const thread: Thread = { worker, pending: new Map() }
