@@ -13,9 +13,14 @@ export function encryptChunk(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Ar
   assertKey(key)
   if (iv.byteLength !== IV_LENGTH) throw new CryptoError('INVALID_KEY', `iv must be ${IV_LENGTH} bytes`)
   const blob = Buffer.allocUnsafe(IV_LENGTH + plaintext.byteLength)
+  encryptInto(key, iv, plaintext, blob)
+  return blob
+}
+
+/** Writes `iv || AES-256-CTR(key, iv, plaintext)` into `blob`, which is exactly that long. */
+function encryptInto(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, blob: Buffer): void {
   blob.set(iv, 0)
   ctrInto(ctrCipher(key, iv), plaintext, blob, IV_LENGTH)
-  return blob
 }
 
 /** Decrypts a blob made by {@link encryptChunk}; the IV is read from its first 16 bytes. */
@@ -56,7 +61,6 @@ export function sealChunkInto(ownerKey: Uint8Array, plaintext: Uint8Array, into:
   const blob = Buffer.from(into.buffer, into.byteOffset, into.byteLength)
   if (blob.byteLength !== IV_LENGTH + plaintext.byteLength) throw new CryptoError('INVALID_BLOB', `blob must be ${IV_LENGTH + plaintext.byteLength} bytes`)
   const { key, iv } = deriveChunkSecret(ownerKey, sha256(plaintext))
-  blob.set(iv, 0)
-  ctrInto(ctrCipher(key, iv), plaintext, blob, IV_LENGTH)
+  encryptInto(key, iv, plaintext, blob)
   return { id: sha256Hex(blob), key }
 }

@@ -22,6 +22,12 @@ export const CAPABILITY_PREFIX = 'cas1'
 /** Chunks sealed and in flight to their holders at once during a put. */
 export const PUT_WINDOW = 8
 
+/**
+ * Chunks a put has being sealed ahead of the one it places: enough that the crypto thread never
+ * waits for the put's loop. (All of one put's seals go to the thread holding its file hash.)
+ */
+export const SEAL_AHEAD = 2
+
 /** Chunks fetched ahead of the reader at once during a get. */
 export const GET_WINDOW = 8
 

@@ -82,8 +82,6 @@ export interface NodeContext {
    * on the event loop.
    */
   readonly seal: (plaintext: Uint8Array, fileHash?: ThreadSha256) => Promise<SealedChunk>
-  /** Chunks a put has being sealed ahead of the one it places. */
-  readonly sealAhead: number
   /** Starts a whole-file SHA-256, on a crypto thread when the node has them. */
   readonly fileHash: () => ThreadSha256
   readonly clock: Clock

@@ -184,7 +184,6 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
             fileHash?.update(plaintext)
             return Promise.resolve(sealChunk(opts.ownerKey, plaintext))
           },
-      sealAhead: 2 * Math.max(1, cryptoThreads),
       fileHash: pool ? () => pool.createSha256() : () => loopSha256(),
       clock,
       timing,

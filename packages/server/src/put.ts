@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { deriveFileSecret, encryptChunk, sealChunk, type SealedChunk } from '@cas/crypto'
 import { chunkStream } from './chunker.js'
+import { SEAL_AHEAD } from './constants.js'
 import type { NodeContext } from './context.js'
 import { throwIfAborted } from './errors.js'
 import { encodeManifest, ManifestBuilder } from './manifest.js'
@@ -126,7 +127,7 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
       const sealed = ctx.seal(chunk, fileHash)
       sealed.catch(() => {}) // observed in its turn
       sealing.push(sealed)
-      if (sealing.length >= ctx.sealAhead) await placeSealed(await sealing.shift()!)
+      if (sealing.length >= SEAL_AHEAD) await placeSealed(await sealing.shift()!)
     }
     while (sealing.length > 0) await placeSealed(await sealing.shift()!)
     throwIfAborted(signal)
