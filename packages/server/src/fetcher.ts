@@ -55,12 +55,25 @@ export class BlobFetcher {
     const tried = new Set<string>()
     const fromHolders = await this.firstGood(holders, id, tried)
     if (fromHolders !== undefined) return fromHolders
-    // Not on its holders (placement moved, or they failed): ask everyone else who is alive.
-    const others = ctx.membership.livePeers().filter((p) => !tried.has(p) && !this.bad.has(p) && !ctx.health.isDown(p))
+    // Not on its holders (placement moved, or they failed): ask everyone else who is alive. Peers
+    // being routed around for not answering lately come last, not never: that is a preference, and
+    // a get must not fail over it (after a partition heals, they may be the only ones with a copy).
+    // Peers distrusted for serving wrong bytes are not asked.
+    const rest = ctx.membership.livePeers().filter((p) => !tried.has(p) && !this.bad.has(p) && !ctx.health.isDistrusted(p))
+    for (const group of [rest.filter((p) => !ctx.health.isDown(p)), rest.filter((p) => ctx.health.isDown(p))]) {
+      const found = group.length === 0 ? undefined : await this.firstGood(await this.holdersAmong(group, id), id, tried)
+      if (found !== undefined) return found
+    }
+    throwIfAborted(this.opts.signal)
+    throw new ServerError('UNAVAILABLE', `no reachable node has a good copy of blob ${id}`)
+  }
+
+  /** Those of `peers` that answer `has` for the blob, in the order given. */
+  private async holdersAmong(peers: string[], id: string): Promise<string[]> {
     const answers = await Promise.all(
-      others.map(async (peer) => {
+      peers.map(async (peer) => {
         try {
-          const [have] = await askHas(ctx, peer, [id], this.opts.signal)
+          const [have] = await askHas(this.ctx, peer, [id], this.opts.signal)
           return have === true ? peer : undefined
         } catch (err) {
           if (isProgrammerError(err)) throw err
@@ -68,14 +81,7 @@ export class BlobFetcher {
         }
       }),
     )
-    const fromOthers = await this.firstGood(
-      answers.filter((peer): peer is string => peer !== undefined),
-      id,
-      tried,
-    )
-    if (fromOthers !== undefined) return fromOthers
-    throwIfAborted(this.opts.signal)
-    throw new ServerError('UNAVAILABLE', `no reachable node has a good copy of blob ${id}`)
+    return answers.filter((peer): peer is string => peer !== undefined)
   }
 
   /** Asks `peers` in order for a good copy, hedging: one that does not answer soon gets the next asked beside it. */

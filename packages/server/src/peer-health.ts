@@ -48,6 +48,12 @@ export class PeerHealth {
     this.distrusted.set(peer, Math.max(this.distrusted.get(peer) ?? 0, this.clock.now() + ms))
   }
 
+  /** True while the peer is distrusted for serving wrong bytes (see {@link distrust}). */
+  isDistrusted(peer: string): boolean {
+    const until = this.distrusted.get(peer)
+    return until !== undefined && until > this.clock.now()
+  }
+
   /** True while the peer is being routed around. */
   isDown(peer: string): boolean {
     const now = this.clock.now()

@@ -40,6 +40,16 @@ describe('PeerHealth', () => {
     expect(health.isDown('liar')).toBe(false)
   })
 
+  it('tells a peer being distrusted from one only routed around', () => {
+    const clock = new ManualClock(0)
+    const health = new PeerHealth(clock, 1000, 5000)
+    health.failed('slow', timeout)
+    health.distrust('liar', 2000)
+    expect([health.isDistrusted('slow'), health.isDistrusted('liar')]).toEqual([false, true])
+    clock.advance(2000)
+    expect(health.isDistrusted('liar')).toBe(false)
+  })
+
   it('counts only failures where the peer did not answer', () => {
     const health = new PeerHealth(new ManualClock(0), 1000, 5000)
     expect(health.failed('p', Object.assign(new Error('full'), { code: 'FULL', remoteCode: 'FULL' }))).toBe(false)
@@ -116,6 +126,31 @@ describe('a live member that never answers', () => {
     const placement = await a!.node.placement(put.address)
     expect(placement.every((p) => !p.holders.includes(c!.node.id) && p.live === 3)).toBe(true)
     const { stream } = await b!.node.get(await a!.node.share('f'), { remoteOnly: true })
+    expect((await readAll(stream)).equals(data)).toBe(true)
+  })
+
+  it('still asks a peer it routes around when no other node has the blob', async () => {
+    cluster = new FakeCluster()
+    // A long backoff: the peer stays routed around for the whole test unless it is forgiven.
+    const timing = { ...FAST_TIMING, unresponsiveBackoffMs: 10 * 60_000, hedgeAfterMs: 100 }
+    for (let i = 0; i < 3; i++) await cluster.add({ chunkSize: CHUNK, replicas: 1, timing })
+    expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 2))).toBe(true)
+    const [a, b] = cluster.nodes
+    const data = randomBytes(CHUNK * 20)
+    const put = await a!.node.put(Readable.from([data]), { name: 'f' })
+    const cap = await a!.node.share('f')
+    // b's requests to a time out while a is stalled: b routes around a from then on.
+    const host = cluster.fakeHost(0)
+    host.stalled = true
+    await b!.node
+      .get(cap, { remoteOnly: true })
+      .then(({ stream }) => readAll(stream))
+      .catch(() => undefined)
+    host.stalled = false
+    // Some blobs are on a alone (one replica, the putter keeps its copy): the get must still ask it.
+    const onlyOnA = (await a!.node.placement(put.address)).filter((p) => p.holders.length === 1 && p.holders[0] === a!.node.id)
+    expect(onlyOnA.length).toBeGreaterThan(0)
+    const { stream } = await b!.node.get(cap, { remoteOnly: true })
     expect((await readAll(stream)).equals(data)).toBe(true)
   })
 
