@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
+import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { buildHttpApi, type HttpApi } from '../src/http/app.js'
 import { createLogger } from '../src/logger.js'
@@ -12,12 +13,13 @@ let node: FakeNode
 let api: HttpApi
 let base: string
 
-async function start(options: { maxUploadBytes?: number } = {}): Promise<void> {
+async function start(options: { maxUploadBytes?: number; logLines?: string[] } = {}): Promise<void> {
   node = new FakeNode()
+  const lines = options.logLines
   api = await buildHttpApi({
     node,
     token: TOKEN,
-    logger: createLogger({ level: 'silent', pretty: false }),
+    logger: lines === undefined ? createLogger({ level: 'silent', pretty: false }) : pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
     replicas: 3,
     maxUploadBytes: options.maxUploadBytes ?? Number.MAX_SAFE_INTEGER,
     processMetrics: false,
@@ -94,10 +96,15 @@ describe('HTTP API edge cases (in-memory node)', () => {
     expect(Buffer.from(await suffix.arrayBuffer())).toEqual(body.subarray(2990))
   })
 
-  test('a download that fails midway cuts the connection instead of ending short', async () => {
+  test('a download that fails midway cuts the connection instead of ending short, and the log says why', async () => {
+    await api.app.close()
+    const logLines: string[] = []
+    await start({ logLines })
     await upload(randomBytes(10_000), 'f')
     node.failAfter = 3000
     await expect(fetch(`${base}/v1/files/f`, { headers: auth }).then(async (res) => res.arrayBuffer())).rejects.toThrow()
+    const logged = logLines.map((line) => JSON.parse(line) as { level: number; msg: string; code?: string; ref?: string })
+    expect(logged).toContainEqual(expect.objectContaining({ level: 40, msg: 'download stopped before the end of the file', code: 'UNAVAILABLE', ref: 'f' }))
   })
 
   test('a client that goes away mid-upload aborts the put', async () => {

@@ -135,6 +135,7 @@ export class Connection implements PeerConnection {
   #closeTimer: NodeJS.Timeout | undefined
   #idleTimer: NodeJS.Timeout | undefined
   #lastActivity = Date.now()
+  #lastReceived = Date.now()
 
   #nextId = 0
   readonly #pending = new Map<number, Pending>()
@@ -336,6 +337,7 @@ export class Connection implements PeerConnection {
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#state === 'closed') return
+    this.#lastReceived = Date.now()
     try {
       this.#frames.push(chunk)
     } catch (err) {
@@ -510,6 +512,11 @@ export class Connection implements PeerConnection {
     }
     this.#maybeFinish()
     return this.#closed
+  }
+
+  /** Milliseconds since any byte arrived from the peer on this connection. */
+  get silentForMs(): number {
+    return Date.now() - this.#lastReceived
   }
 
   /** Closes at once; pending requests reject with CLOSED. */

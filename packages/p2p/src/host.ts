@@ -339,6 +339,22 @@ export class Host extends EventEmitter {
     await conn.send(type, header, body)
   }
 
+  /**
+   * Drops the connection to a peer at once: requests in flight on it reject with CLOSED, and the
+   * next request dials afresh. For a peer believed gone: after a network outage, the old TCP
+   * connection can sit in retransmission backoff for minutes while a new one works at once.
+   * With `ifSilentForMs`, only a connection on which nothing has arrived for that long is dropped
+   * (one still bringing bytes is not stuck, whatever the caller believes). Returns whether a
+   * connection was dropped.
+   */
+  disconnect(peerId: string, options: { ifSilentForMs?: number } = {}): boolean {
+    const conn = this.#connections.get(peerId)
+    if (conn === undefined || conn.silentForMs < (options.ifSilentForMs ?? 0)) return false
+    this.#log.debug({ peer: peerId.slice(0, 16) }, 'dropping the connection to a peer believed gone')
+    conn.destroy(new P2PError('CLOSED', `connection to ${peerId.slice(0, 16)}… dropped: the peer is believed gone`))
+    return true
+  }
+
   /** Closes gracefully: stops listening and dialing, waits for in-flight requests (bounded by closeTimeoutMs). */
   close(): Promise<void> {
     this.#closing ??= (async () => {

@@ -344,6 +344,29 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
     await until(() => !a.isConnected(b.id))
   })
 
+  test('disconnect() drops a connection at once; requests on it fail with CLOSED and the next one dials afresh', async () => {
+    const [a, b] = await pair()
+    const started = deferred()
+    b.handle('work', async () => {
+      started.resolve()
+      return new Promise(() => {}) // never answers: only the drop can end this request
+    })
+    b.handle('ping', () => Promise.resolve({ header: {} }))
+    a.addAddresses(b.id, b.addresses)
+    const first = a.connection(b.id)
+    const pending = rejection(a.request(b.id, 'work', {}))
+    await started.promise
+    // Bytes arrived moments ago (the handshake, the reply to nothing yet): not silent for a minute.
+    expect(a.disconnect(b.id, { ifSilentForMs: 60_000 })).toBe(false)
+    expect(a.isConnected(b.id)).toBe(true)
+    expect(a.disconnect(b.id)).toBe(true)
+    expect(a.isConnected(b.id)).toBe(false)
+    expect((await pending).code).toBe('CLOSED')
+    expect(a.disconnect(b.id)).toBe(false)
+    await a.request(b.id, 'ping', {})
+    expect(a.connection(b.id)).not.toBe(first)
+  })
+
   test('peer:connect and peer:disconnect events', async () => {
     make = makeNetwork()
     const a = await host()

@@ -98,6 +98,8 @@ export interface HostLike {
   ): Promise<Reply>
   send(peer: string, type: string, header: object, body?: Buffer): Promise<void>
   isConnected(peer: string): boolean
+  /** Drops the connection to a peer (only if nothing arrived on it for `ifSilentForMs`); true if one was dropped. */
+  disconnect(peer: string, opts?: { ifSilentForMs?: number }): boolean
   close(): Promise<void>
   on(event: 'peer:connect', listener: (conn: PeerConnectionLike) => void): unknown
   on(event: 'peer:disconnect', listener: (peerId: string) => void): unknown

@@ -58,6 +58,8 @@ export const DEFAULT_TIMING = {
   forgetAfterMs: 10 * 60_000,
   /** Full repair pass over the local store. */
   repairIntervalMs: 60_000,
+  /** A pass that left blobs short of copies looks at just those again after this long (doubling while some stay short, up to repairIntervalMs). */
+  repairRecheckMs: 2_000,
   /** Quiet period after a membership change before a repair pass starts. */
   repairDebounceMs: 500,
   /** Bytes per second repair may push to other nodes. */

@@ -26,7 +26,7 @@ export interface Member extends PeerRecord {
 /** Events emitted by {@link Membership}. */
 export interface MembershipEvents {
   /** A peer appeared, changed state or was forgotten. */
-  change: [{ id: string; state: PeerState | 'forgotten' | 'new' }]
+  change: [{ id: string; state: PeerState | 'forgotten' | 'new'; previous?: PeerState }]
 }
 
 /** Options of {@link Membership}. */
@@ -86,14 +86,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
       if (silent >= this.timing.forgetAfterMs) {
         this.peers.delete(id)
         this.forgotten.set(id, { heartbeat: m.heartbeat, until: now + this.timing.forgetAfterMs })
-        this.emit('change', { id, state: 'forgotten' })
+        this.emit('change', { id, state: 'forgotten', previous: m.state })
         continue
       }
       const state: PeerState =
         silent >= this.timing.deadAfterMs ? 'dead' : silent >= this.timing.suspectAfterMs ? 'suspect' : 'alive'
       if (state !== m.state) {
+        const previous = m.state
         m.state = state
-        this.emit('change', { id, state })
+        this.emit('change', { id, state, previous })
       }
     }
     for (const [id, f] of this.forgotten) if (f.until <= now) this.forgotten.delete(id)
@@ -139,8 +140,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (peer.capacity !== undefined) known.capacity = peer.capacity
     if (peer.used !== undefined) known.used = peer.used
     if (known.state !== 'alive') {
+      const previous = known.state
       known.state = 'alive'
-      this.emit('change', { id: peer.id, state: 'alive' })
+      this.emit('change', { id: peer.id, state: 'alive', previous })
     }
   }
 
@@ -158,7 +160,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
     this.peers.set(r.id, m)
     if (known === undefined) this.emit('change', { id: r.id, state: 'new' })
-    else if (known.state !== 'alive') this.emit('change', { id: r.id, state: 'alive' })
+    else if (known.state !== 'alive') this.emit('change', { id: r.id, state: 'alive', previous: known.state })
   }
 
   /** Records to gossip: this node and every peer not dead, at most the wire limit (a random sample beyond it). */

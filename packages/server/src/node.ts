@@ -144,6 +144,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   private debounceTimer: unknown
   private followUpTimer: unknown
   private followUpAt = 0
+  private recheckTimer: unknown
+  private recheckDelayMs: number
   private scrubTimer: unknown
   private scrubbing: Promise<void> | undefined
   private readonly scrubAbort = new AbortController()
@@ -199,6 +201,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
     this.repairer = new Repairer(this.ctx)
+    this.recheckDelayMs = timing.repairRecheckMs
     this.capacityOption = opts.capacity
   }
 
@@ -241,6 +244,15 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     })
     ctx.membership.on('change', (change) => {
       this.emit('peer', change)
+      if (change.state === 'dead') {
+        // Unheard of for deadAfterMs by anyone: after a network outage its TCP connection may sit in
+        // retransmission backoff for minutes once the network is back, while a fresh dial works at
+        // once. A connection still bringing bytes is kept.
+        ctx.host.disconnect(change.id, { ifSilentForMs: ctx.timing.suspectAfterMs })
+      } else if (change.state === 'alive' && change.previous === 'dead') {
+        // Back from the dead: requests it failed while gone said nothing about it as it is now.
+        ctx.health.answered(change.id)
+      }
       if (change.state === 'alive' || change.state === 'new') {
         tellDeletes(ctx, change.id).catch((err: unknown) => ctx.logger.warn({ err, peer: change.id.slice(0, 16) }, 'could not tell a peer about deletes'))
       }
@@ -250,6 +262,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     // their grace is over, instead of waiting for the next periodic one.
     this.on('repair', (report) => {
       if (report.deferred > 0) this.scheduleFollowUp(report.settledAt)
+      this.scheduleRecheck(report.underReplicated)
     })
     await this.gossiper.start()
     this.scheduleRepair(ctx.timing.repairIntervalMs)
@@ -264,6 +277,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.ctx.clock.clearTimeout(this.repairTimer)
     this.ctx.clock.clearTimeout(this.debounceTimer)
     this.ctx.clock.clearTimeout(this.followUpTimer)
+    this.ctx.clock.clearTimeout(this.recheckTimer)
     this.ctx.clock.clearTimeout(this.scrubTimer)
     this.scrubAbort.abort()
     await this.scrubbing
@@ -469,6 +483,28 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       },
       Math.max(0, at - clock.now()) + 1,
     )
+  }
+
+  /**
+   * Blobs a pass left short of copies get a pass of their own soon: most were being pushed by
+   * another holder at the time, and until someone looks again this node reports them short. The
+   * wait doubles while some stay short (a holder that is away keeps them so), up to the periodic
+   * interval, and starts over once none is.
+   */
+  private scheduleRecheck(short: number): void {
+    const { clock, timing } = this.ctx
+    if (short === 0) {
+      this.recheckDelayMs = timing.repairRecheckMs
+      return
+    }
+    if (this.stopped || this.recheckTimer !== undefined) return
+    const delay = this.recheckDelayMs
+    this.recheckDelayMs = Math.min(delay * 2, timing.repairIntervalMs)
+    this.recheckTimer = clock.setTimeout(() => {
+      this.recheckTimer = undefined
+      if (this.stopped) return
+      this.repairer.run('short').catch((err: unknown) => this.ctx.logger.error({ err }, 'repair pass failed'))
+    }, delay)
   }
 
   /**

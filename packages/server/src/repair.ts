@@ -7,15 +7,20 @@ import { RateLimiter } from './rate-limiter.js'
 import { askHas, currentPlacement, pushBlob } from './replicate.js'
 import { TaskWindow } from './task-window.js'
 
+/** What a repair pass walks: every local blob, or only those the last passes found short of copies. */
+export type RepairScope = 'all' | 'short'
+
 /** Outcome of one repair pass. */
 export interface RepairReport {
+  /** What the pass walked. */
+  scope: RepairScope
   /** Local blobs examined. */
   checked: number
   /** Copies pushed to holders that lacked them. */
   pushed: number
   /** Surplus local copies dropped. */
   dropped: number
-  /** Blobs with fewer live copies on their holders than wanted (or than live nodes, if fewer). */
+  /** Blobs of this node with fewer live copies on their holders than wanted (or than live nodes, if fewer), as last seen. */
   underReplicated: number
   /** Blobs left alone because they were written within the grace period; a later pass covers them. */
   deferred: number
@@ -38,11 +43,14 @@ export interface RepairReport {
  *   is dropped.
  * Pushes go through a token bucket and a small window so repair never
  * starves user traffic. Passes never overlap; a request during a pass
- * schedules one more pass.
+ * schedules one more pass. A 'short' pass walks only the blobs earlier
+ * passes found short of copies: most of those were being pushed by another
+ * holder at the time, and a look at just them says so in a moment.
  */
 export class Repairer {
   private running: Promise<RepairReport> | undefined
-  private again = false
+  private current: RepairScope = 'all'
+  private again: RepairScope | undefined
   private readonly limiter: RateLimiter
   private readonly inFlight = new Set<string>()
   private readonly abort = new AbortController()
@@ -52,17 +60,22 @@ export class Repairer {
   }
 
   /** Runs a pass now, or one more after the current one; resolves with the pass that covers this request. */
-  async run(): Promise<RepairReport> {
+  async run(scope: RepairScope = 'all'): Promise<RepairReport> {
     if (this.running !== undefined) {
-      this.again = true
+      // A full pass in progress or queued covers a short one.
+      if (scope === 'all') this.again = 'all'
+      else if (this.again === undefined && this.current !== 'all') this.again = 'short'
       return this.running
     }
     this.running = (async () => {
       let report: RepairReport
+      let next: RepairScope | undefined = scope
       do {
-        this.again = false
-        report = await this.pass()
-      } while (this.again && !this.abort.signal.aborted)
+        this.current = next
+        this.again = undefined
+        report = await this.pass(next)
+        next = this.again
+      } while (next !== undefined && !this.abort.signal.aborted)
       return report
     })().finally(() => {
       this.running = undefined
@@ -76,7 +89,7 @@ export class Repairer {
     await this.running?.catch(() => {})
   }
 
-  private async pass(): Promise<RepairReport> {
+  private async pass(scope: RepairScope): Promise<RepairReport> {
     const { ctx } = this
     const settled = ctx.clock.now() - ctx.timing.repairGraceMs
     for (const [id, at] of ctx.recent) {
@@ -84,10 +97,11 @@ export class Repairer {
       ctx.recent.delete(id)
     }
     const placement = currentPlacement(ctx)
-    const report: RepairReport = { checked: 0, pushed: 0, dropped: 0, underReplicated: 0, deferred: 0, settledAt: 0 }
+    const report: RepairReport = { scope, checked: 0, pushed: 0, dropped: 0, underReplicated: 0, deferred: 0, settledAt: 0 }
     const short = new Map<string, number>()
+    const walked = scope === 'all' ? undefined : [...ctx.shortBlobs.keys()]
     let batch: string[] = []
-    for await (const id of ctx.store.list()) {
+    for await (const id of walked === undefined ? ctx.store.list() : this.stillHere(walked)) {
       if (this.abort.signal.aborted) break
       batch.push(id)
       if (batch.length >= MAX_BATCH) {
@@ -96,9 +110,10 @@ export class Repairer {
       }
     }
     if (batch.length > 0 && !this.abort.signal.aborted) await this.repairBatch(batch, placement, report, short)
-    ctx.shortBlobs.clear()
+    if (walked === undefined) ctx.shortBlobs.clear()
+    else for (const id of walked) ctx.shortBlobs.delete(id)
     for (const [id, n] of short) ctx.shortBlobs.set(id, n)
-    report.underReplicated = short.size
+    report.underReplicated = ctx.shortBlobs.size
     ctx.metrics.repairPasses++
     ctx.metrics.repairQueue = 0
     ctx.events.emit('repair', report)
@@ -179,6 +194,11 @@ export class Repairer {
       })
     }
     await window.drain()
+  }
+
+  /** Those of `ids` this node still stores. */
+  private async *stillHere(ids: string[]): AsyncGenerator<string> {
+    for (const id of ids) if (await this.ctx.store.has(id)) yield id
   }
 
   private async droppable(id: string): Promise<boolean> {

@@ -32,3 +32,28 @@ it('blobs a repair pass left alone as too recent are repaired once their grace i
   expect(repaired).toBe(true)
   expect(deferred[0]).toBeGreaterThan(0)
 })
+
+it('a node whose pass found blobs short while another holder was pushing them says so only until it looks again, soon', async () => {
+  cluster = new FakeCluster()
+  // The periodic pass is far away: only the recheck of the short blobs can clear the count in time.
+  const timing = { ...FAST_TIMING, repairIntervalMs: 10 * 60_000, repairRecheckMs: 500 }
+  for (let i = 0; i < 5; i++) await cluster.add({ chunkSize: CHUNK, timing })
+  expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 4))).toBe(true)
+  const [a] = cluster.nodes
+  const put = await a!.node.put(Readable.from([randomBytes(CHUNK * 24)]))
+  const placement = await a!.node.placement(put.address)
+  // Past the grace period, so the passes the death starts repair at once.
+  await new Promise((r) => setTimeout(r, FAST_TIMING.repairGraceMs + 100))
+  const victim = cluster.nodes.find((t) => t !== a && placement.some((p) => p.holders.includes(t.node.id)))!
+  const alive = cluster.nodes.filter((t) => t !== victim)
+  // Every survivor runs a pass when it sees the death; one pusher per blob, so the others find blobs short meanwhile.
+  const sawShort = alive.map(() => false)
+  alive.forEach((t, i) => t.node.on('repair', (r) => (sawShort[i] ||= r.underReplicated > 0)))
+  await victim.node.stop()
+  const settled = await eventually(async () => {
+    for (const p of placement) if ((await holdersOf(alive, p.blob)) < 3) return false
+    return (await Promise.all(alive.map((t) => t.node.status()))).every((s) => s.underReplicated === 0)
+  }, 20_000)
+  expect(sawShort.filter(Boolean).length).toBeGreaterThan(1)
+  expect(settled).toBe(true)
+})

@@ -184,3 +184,37 @@ describe('a live member that never answers', () => {
     expect(again.replicas).toBe(3)
   })
 })
+
+describe('a peer cut off by the network', () => {
+  let cluster: FakeCluster | undefined
+  afterEach(async () => {
+    await cluster?.close()
+  })
+
+  it('has its connection dropped once it is dead, and is no longer routed around once it is back', async () => {
+    cluster = new FakeCluster()
+    // A long backoff: without the pardon on its return, the peer would stay routed around for the whole test.
+    const timing = { ...FAST_TIMING, unresponsiveBackoffMs: 10 * 60_000 }
+    for (let i = 0; i < 5; i++) await cluster.add({ chunkSize: CHUNK, timing })
+    expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 4))).toBe(true)
+    const [a, b, , , e] = cluster.nodes
+    await a!.node.put(Readable.from([randomBytes(CHUNK * 20)]), { name: 'f' })
+    const cap = await a!.node.share('f')
+    const onE = (holders: string[][]): number => holders.filter((h) => h.includes(e!.node.id)).length
+    const holdersSeenBy = async (t: typeof b): Promise<string[][]> => (await t!.node.placement(cap)).map((p) => p.holders)
+    expect(onE(await holdersSeenBy(b))).toBeGreaterThan(0)
+
+    const cut = cluster.fakeHost(4)
+    cut.offline = true
+    // b's get meets e's silence (it reads around it) and routes around e from then on.
+    const { stream } = await b!.node.get(cap, { remoteOnly: true })
+    await readAll(stream)
+    expect(onE(await holdersSeenBy(b))).toBe(0)
+    expect(await eventually(() => b!.node.peers().find((p) => p.id === e!.node.id)?.state === 'dead')).toBe(true)
+    expect(cluster.fakeHost(1).disconnects).toContain(e!.node.id)
+
+    cut.offline = false
+    expect(await eventually(() => b!.node.peers().find((p) => p.id === e!.node.id)?.state === 'alive')).toBe(true)
+    expect(onE(await holdersSeenBy(b))).toBeGreaterThan(0)
+  })
+})

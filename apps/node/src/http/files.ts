@@ -2,7 +2,7 @@ import contentDisposition from 'content-disposition'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { pipeline } from 'node:stream'
 import { MAX_NAME_BYTES } from '../constants.js'
-import { CasError } from '../errors.js'
+import { CasError, errorCode } from '../errors.js'
 import type { FileInfo, NodeLike } from '../node-like.js'
 import { ByteMeter } from './byte-meter.js'
 import { errorBody } from './http-errors.js'
@@ -85,7 +85,10 @@ export function registerFileRoutes(app: FastifyInstance, options: FileRoutesOpti
       const { stream } = await node.get(ref, { ...(range === undefined ? {} : { range }), signal: transfer.signal })
       const meter = new ByteMeter(Number.MAX_SAFE_INTEGER, (bytes) => metrics.downloaded(bytes))
       // pipeline() so that a client going away (Fastify destroys the meter) also stops the node's stream.
-      pipeline(stream, meter, () => {})
+      pipeline(stream, meter, (err) => {
+        // The status line is long gone: the client sees the body end early, and this log says why.
+        if (err && !transfer.signal.aborted) request.log.warn({ err, ref, code: errorCode(err) }, 'download stopped before the end of the file')
+      })
       if (range === undefined) {
         reply.code(200).header('content-length', info.size)
       } else {

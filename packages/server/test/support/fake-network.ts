@@ -40,6 +40,8 @@ export class FakeHost extends EventEmitter implements HostLike {
   readonly handlers = new Map<string, Handler>()
   readonly messageHandlers = new Map<string, (msg: IncomingMessage) => void>()
   readonly connected = new Set<string>()
+  /** Peers this host was asked to drop the link to with disconnect(), in order. */
+  readonly disconnects: string[] = []
   /** Test hook: rewrite outgoing reply bodies of this host (a lying holder). */
   tamper: ((type: string, body: Buffer | undefined) => Buffer | undefined) | undefined
   /**
@@ -144,6 +146,14 @@ export class FakeHost extends EventEmitter implements HostLike {
 
   isConnected(peer: string): boolean {
     return this.connected.has(peer) && this.net.byId(peer) !== undefined
+  }
+
+  /** Drops the link both ways; `ifSilentForMs` is ignored (no bytes flow here to be silent). */
+  disconnect(peer: string): boolean {
+    this.disconnects.push(peer)
+    const had = this.connected.delete(peer)
+    this.net.byId(peer)?.connected.delete(this.id)
+    return had
   }
 
   close(): Promise<void> {

@@ -184,6 +184,7 @@ export class Cluster {
       '--replicas',
       String(this.opts.replicas ?? 3),
       ...(bootstrap.length > 0 ? ['--bootstrap', bootstrap.join(',')] : []),
+      ...(process.env.CAS_FAULTS_LOG_LEVEL ? ['--log-level', process.env.CAS_FAULTS_LOG_LEVEL] : []),
       ...(this.opts.flags?.(i) ?? []),
     ]
     const proc = this.spawnCas(node.ns, args, ['ignore', 'pipe', 'pipe'])
