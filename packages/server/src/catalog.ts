@@ -25,7 +25,9 @@ export interface FileRecord {
  * it (so deleting one of two files that share a chunk keeps the chunk pinned),
  * `meta` the owner's pin sequence number, `deletes` sequence number of a delete →
  * the blob ids it unpinned (kept for the tombstone grace period, so that peers
- * that were away when it happened are told when they come back).
+ * that were away when it happened are told when they come back), `placing`
+ * [put id, blob id] → the blobs each put in progress has started to place (so
+ * that what a put killed midway had pinned is released when the node restarts).
  */
 export class Catalog {
   private constructor(
@@ -36,6 +38,7 @@ export class Catalog {
     private readonly refs: Database<number, string>,
     private readonly meta: Database<number, string>,
     private readonly deletes: Database<Buffer, number>,
+    private readonly placing: Database<true, [number, string]>,
   ) {}
 
   /** The last sequence number taken in this process, and the write that keeps it. */
@@ -55,6 +58,8 @@ export class Catalog {
         root.openDB<number, string>({ name: CATALOG_DB_NAMES.meta, encoding: 'json' }),
         // Keys are numbers in lmdb's ordered key encoding: a range scan walks deletes oldest first.
         root.openDB<Buffer, number>({ name: CATALOG_DB_NAMES.deletes, encoding: 'binary' }),
+        // Array keys in the same ordered encoding: a put's entries sit together, in put order.
+        root.openDB<true, [number, string]>({ name: CATALOG_DB_NAMES.placing, encoding: 'json' }),
       )
     } catch (err) {
       throw new ServerError('UNAVAILABLE', `cannot open catalog at ${path}`, { cause: err })
@@ -76,8 +81,10 @@ export class Catalog {
    * file again only updates its name. A name moved to another file is removed
    * from the file it named before. Returns true when the file is new.
    */
-  async add(record: FileRecord, blobIds: Buffer): Promise<boolean> {
+  async add(record: FileRecord, blobIds: Buffer, put?: number): Promise<boolean> {
     return this.root.transaction(() => {
+      // In the same transaction: the put is either still unfinished or a file here, never neither.
+      if (put !== undefined) this.forgetPlacing(put)
       const existing = this.files.get(record.address)
       const next: FileRecord = existing === undefined ? record : { ...existing, name: record.name ?? existing.name }
       if (record.name !== undefined) {
@@ -133,11 +140,39 @@ export class Catalog {
 
   /**
    * Records that this owner unpinned `blobs` at `seq` without a file to remove (what a failed put
-   * had placed), so that peers away now are told later, like after a delete.
+   * had placed), so that peers away now are told later, like after a delete. With `put`, that
+   * put's record of what it placed goes in the same transaction.
    */
-  async recordDelete(seq: number, blobs: string[]): Promise<void> {
-    if (blobs.length === 0) return
-    await this.deletes.put(seq, joinIds(blobs))
+  async recordDelete(seq: number, blobs: string[], put?: number): Promise<void> {
+    await this.root.transaction(() => {
+      if (blobs.length > 0) void this.deletes.put(seq, joinIds(blobs))
+      if (put !== undefined) this.forgetPlacing(put)
+    })
+  }
+
+  /**
+   * Notes, before the blob's pin leaves this node, that put `put` (an id from {@link takeSeq})
+   * places `blobId`. Resolves once on disk. The note goes when the put ends (see {@link add} and
+   * {@link recordDelete}); notes a crash left behind are {@link unfinishedPuts}.
+   */
+  async notePlacing(put: number, blobId: string): Promise<void> {
+    await this.placing.put([put, blobId], true)
+  }
+
+  /** Puts that never ended (the node died midway), oldest first, with the blobs each had started to place. */
+  unfinishedPuts(): { put: number; blobs: string[] }[] {
+    const out: { put: number; blobs: string[] }[] = []
+    for (const [put, blob] of this.placing.getKeys()) {
+      const last = out.at(-1)
+      if (last?.put === put) last.blobs.push(blob)
+      else out.push({ put, blobs: [blob] })
+    }
+    return out
+  }
+
+  /** Inside a transaction: drops put `put`'s notes. */
+  private forgetPlacing(put: number): void {
+    for (const key of this.placing.getKeys({ start: [put], end: [put + 1] })) void this.placing.remove(key)
   }
 
   /** Deletes still within their grace period, oldest first: the sequence number and the blobs it unpinned. */

@@ -18,7 +18,7 @@ import { silentLogger, type Logger } from './logger.js'
 import { walkBlobs } from './manifest.js'
 import { Membership, type PeerState } from './membership.js'
 import { PeerHealth } from './peer-health.js'
-import { putFile, type PutOptions, type PutResult } from './put.js'
+import { putFile, releaseUnfinishedPuts, type PutOptions, type PutResult } from './put.js'
 import { Repairer, type RepairReport } from './repair.js'
 import { askHas, currentPlacement } from './replicate.js'
 import { registerHandlers } from './rpc.js'
@@ -238,6 +238,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.started = true
     const { ctx } = this
     registerHandlers(ctx)
+    // Before gossip: every peer this node then meets is new to it and is told these unpins.
+    await releaseUnfinishedPuts(ctx)
     ctx.host.on('peer:connect', (conn) => {
       ctx.health.answered(conn.peerId)
       ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })

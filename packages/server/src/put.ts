@@ -41,18 +41,33 @@ export interface PutResult {
 export async function putFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
   const window = new TaskWindow(ctx.putWindow)
   const placed = new Set<string>()
+  // This put's id in the catalog's notes of what it places (see Catalog.notePlacing).
+  const put = ctx.catalog.takeSeq(ctx.clock.now())
   try {
-    return await placeFile(ctx, source, opts, window, placed)
+    return await placeFile(ctx, source, opts, window, placed, put)
   } catch (err) {
     // Whatever was placed is pinned here and on holders, and no catalog entry will ever release it.
     await window.drain().catch(() => {})
     const ids = [...placed]
     releasePlacing(ctx, placed)
-    cleanUpFailedPut(ctx, ids).catch((cleanupError: unknown) => ctx.logger.warn({ err: cleanupError }, 'could not unpin what a failed put had placed'))
+    cleanUpFailedPut(ctx, put, ids).catch((cleanupError: unknown) => ctx.logger.warn({ err: cleanupError }, 'could not unpin what a failed put had placed'))
     throw err
   } finally {
     releasePlacing(ctx, placed)
   }
+}
+
+/**
+ * Releases what puts cut short by a crash of this node had placed (their notes in the catalog
+ * outlived them), as for a put that failed. Runs at start, before any put. Returns how many.
+ */
+export async function releaseUnfinishedPuts(ctx: NodeContext): Promise<number> {
+  const unfinished = ctx.catalog.unfinishedPuts()
+  for (const { put, blobs } of unfinished) {
+    await cleanUpFailedPut(ctx, put, blobs)
+    ctx.logger.info({ blobs: blobs.length }, 'released what a put cut short by a crash had placed')
+  }
+  return unfinished.length
 }
 
 function releasePlacing(ctx: NodeContext, placed: Set<string>): void {
@@ -66,19 +81,28 @@ function releasePlacing(ctx: NodeContext, placed: Set<string>): void {
 
 /**
  * Unpins, here and on every peer, the blobs a failed put had placed that no file of this node and
- * no other put in progress uses; recorded like a delete, so peers away now are told later.
+ * no other put in progress uses; recorded like a delete, so peers away now are told later. The
+ * put's notes of what it placed go with that record: until then a crash leaves them to
+ * {@link releaseUnfinishedPuts}.
  */
-async function cleanUpFailedPut(ctx: NodeContext, ids: string[]): Promise<void> {
+async function cleanUpFailedPut(ctx: NodeContext, put: number, ids: string[]): Promise<void> {
   // The seq before the choice: a put that places one of these later pins it with a newer seq.
   const seq = await ctx.catalog.nextSeq(ctx.clock.now())
   const orphans = ids.filter((id) => !ctx.catalog.isReferenced(id) && !ctx.placing.has(id))
+  await ctx.catalog.recordDelete(seq, orphans, put)
   if (orphans.length === 0) return
-  await ctx.catalog.recordDelete(seq, orphans)
   await unpinEverywhere(ctx, seq, orphans)
   ctx.logger.info({ blobs: orphans.length }, 'unpinned what a failed put had placed')
 }
 
-async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, opts: PutOptions, window: TaskWindow, placed: Set<string>): Promise<PutResult> {
+async function placeFile(
+  ctx: NodeContext,
+  source: AsyncIterable<Uint8Array>,
+  opts: PutOptions,
+  window: TaskWindow,
+  placed: Set<string>,
+  put: number,
+): Promise<PutResult> {
   const { signal } = opts
   const blobIds: Buffer[] = []
   const short = new Map<string, number>()
@@ -86,14 +110,20 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
 
   const place = async (id: string, blob: Buffer): Promise<void> => {
     blobIds.push(Buffer.from(id, 'hex'))
+    let noted: Promise<void> | undefined
     if (!placed.has(id)) {
       placed.add(id)
       ctx.placing.set(id, (ctx.placing.get(id) ?? 0) + 1)
+      noted = ctx.catalog.notePlacing(put, id)
+      noted.catch(() => {}) // observed below, in the window
     }
     // A seq per blob, taken once the blob is registered as placing: a delete or clean-up that did not
     // see it registered took its seq before, so this pin outranks that unpin (and its tombstone).
     const pins = [{ owner: ctx.id, seq: ctx.catalog.takeSeq(ctx.clock.now()) }]
     await window.run(async () => {
+      // On disk before the pin leaves: a crash from here on is undone at the next start. (The
+      // commits of the blobs in flight together are one.)
+      await noted
       const copies = await storeAndReplicate(ctx, id, blob, pins, signal)
       minCopies = Math.min(minCopies, copies)
       if (copies < ctx.replicas) short.set(id, copies)
@@ -159,6 +189,7 @@ async function placeFile(ctx: NodeContext, source: AsyncIterable<Uint8Array>, op
       chunks,
     },
     Buffer.concat(blobIds),
+    put,
   )
   for (const [id, copies] of short) ctx.shortBlobs.set(id, copies)
 

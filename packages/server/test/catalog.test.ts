@@ -43,6 +43,29 @@ describe('Catalog', () => {
     await cat.close()
   })
 
+  it('keeps the notes of puts that never ended across reopen, and drops each put\'s notes when it ends', async () => {
+    let cat = Catalog.open(dir)
+    // Three puts in progress (ids 10, 11, 12); 11 shares a blob with 10.
+    for (const [put, blob] of [[10, '1'], [11, '3'], [10, '2'], [11, '1'], [12, '4']] as const) await cat.notePlacing(put, h(blob))
+    await cat.close()
+    cat = Catalog.open(dir)
+    expect(cat.unfinishedPuts()).toEqual([
+      { put: 10, blobs: [h('1'), h('2')] },
+      { put: 11, blobs: [h('1'), h('3')] },
+      { put: 12, blobs: [h('4')] },
+    ])
+    // 10 ends as a file, 11 fails and is released, 12 is released with nothing left to unpin.
+    await cat.add(rec('a'), ids('a', '1', '2'), 10)
+    await cat.recordDelete(5_000, [h('3')], 11)
+    await cat.recordDelete(5_001, [], 12)
+    await cat.close()
+    cat = Catalog.open(dir)
+    expect(cat.unfinishedPuts()).toEqual([])
+    expect(cat.fileBlobs(h('a'))).toEqual([h('a'), h('1'), h('2')])
+    expect([...cat.pendingDeletes()]).toEqual([{ seq: 5_000, blobs: [h('3')] }])
+    await cat.close()
+  })
+
   it('keeps files across reopen, resolves names and moves a reused name', async () => {
     let cat = Catalog.open(dir)
     expect(await cat.add(rec('a', 'one'), ids('a', '1'))).toBe(true)

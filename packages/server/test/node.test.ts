@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
+import { openStore } from '@cas/store'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { Catalog } from '../src/catalog.js'
 import { FakeCluster, eventually, holdersOf, readAll } from './support/cluster.js'
 
 const CHUNK = 64 * 1024
@@ -222,6 +227,42 @@ describe('CasNode on an in-process network', () => {
     const { stream } = await b!.node.get(await a!.node.share('keep'))
     expect((await readAll(stream)).equals(keep)).toBe(true)
     for (const p of await a!.node.placement(kept.address)) expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
+  })
+
+  it('what a put cut short by a crash had pinned, here and on its holders, is released when the node starts again', async () => {
+    await network(3)
+    const [b, c] = cluster.nodes
+    // The state a crash leaves: the catalog's notes of the put, two blobs pinned by its node here
+    // and on holders, and a third pinned here that a file of the node also uses (so it stays).
+    const id = randomBytes(32).toString('hex')
+    const dir = await mkdtemp(join(tmpdir(), 'cas-crashed-'))
+    const catalogPath = join(dir, 'catalog')
+    const store = await openStore({ root: join(dir, 'store') })
+    const blobs = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
+    const ids = blobs.map(sha)
+    const pins = [{ owner: id, seq: 1 }]
+    for (const [i, bytes] of blobs.entries()) {
+      await store.put(ids[i]!, bytes, { pins })
+      if (i < 2) for (const t of [b, c]) await t!.store.put(ids[i]!, bytes, { pins })
+    }
+    const notes = Catalog.open(catalogPath)
+    for (const blob of ids) await notes.notePlacing(1, blob)
+    const file = { address: 'f'.repeat(64), fileKey: 'e'.repeat(64), size: 3000, sha256: 'd'.repeat(64), createdAt: new Date(0).toISOString(), chunks: 1 }
+    await notes.add(file, Buffer.from(ids[2]!, 'hex'))
+    await notes.close()
+
+    const a = await cluster.add({ chunkSize: CHUNK, id, store, catalogPath })
+    for (const blob of ids.slice(0, 2)) {
+      expect(await eventually(async () => (await holdersOf(cluster.nodes, blob)) === 0)).toBe(true)
+    }
+    expect(await store.has(ids[2]!)).toBe(true)
+    // Released once: the notes are gone, so a second start has nothing to release.
+    await a.node.stop()
+    const again = Catalog.open(catalogPath)
+    expect(again.unfinishedPuts()).toEqual([])
+    await again.close()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
   })
 
   it('deleting a file while a put that shares a chunk with it is in flight keeps that chunk for the put', async () => {

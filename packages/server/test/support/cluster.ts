@@ -32,11 +32,11 @@ export class FakeCluster {
   readonly nodes: TestNode[] = []
   private readonly dirs: string[] = []
 
-  async add(opts: Partial<NodeComponents> & { networkKey?: string; bootstrapIndex?: number; start?: boolean } = {}): Promise<TestNode> {
+  async add(opts: Partial<NodeComponents> & { networkKey?: string; bootstrapIndex?: number; start?: boolean; id?: string } = {}): Promise<TestNode> {
     const dir = await mkdtemp(join(tmpdir(), 'cas-node-'))
     this.dirs.push(dir)
-    const store = await openStore({ root: join(dir, 'store') })
-    const host = this.net.createHost(randomBytes(32).toString('hex'), opts.networkKey ?? 'net', () => ({
+    const store = opts.store ?? (await openStore({ root: join(dir, 'store') }))
+    const host = this.net.createHost(opts.id ?? randomBytes(32).toString('hex'), opts.networkKey ?? 'net', () => ({
       version: 1,
       addresses: host.addresses,
       capacity: Number.MAX_SAFE_INTEGER,
