@@ -163,6 +163,23 @@ describe('CasNode on an in-process network', () => {
     expect((await readAll(stream)).equals(keep)).toBe(true)
   })
 
+  it('a file deleted and put again is stored whole again, on 3 nodes, and reads back', async () => {
+    await network(4)
+    const [a, b] = cluster.nodes
+    const data = randomBytes(CHUNK * 5 + 7)
+    const first = await a!.node.put(Readable.from([data]), { name: 'again' })
+    const blobs = (await a!.node.placement(first.address)).map((p) => p.blob)
+    await a!.node.delete('again')
+    for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBe(0)
+    // Every holder keeps a tombstone of the delete; the new put's pins are newer, so they are taken.
+    const second = await a!.node.put(Readable.from([data]), { name: 'again' })
+    expect(second).toMatchObject({ address: first.address, replicas: 3 })
+    expect(second.warning).toBeUndefined()
+    for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBeGreaterThanOrEqual(3)
+    const { stream } = await b!.node.get(await a!.node.share('again'), { remoteOnly: true })
+    expect((await readAll(stream)).equals(data)).toBe(true)
+  })
+
   it('a pin forged in the owner\'s name neither blocks its delete nor brings the deleted blobs back', async () => {
     await network(4)
     const [a, b, c] = cluster.nodes

@@ -32,7 +32,9 @@ export class FakeCluster {
   readonly nodes: TestNode[] = []
   private readonly dirs: string[] = []
 
-  async add(opts: Partial<NodeComponents> & { networkKey?: string; bootstrapIndex?: number; start?: boolean; id?: string } = {}): Promise<TestNode> {
+  async add(
+    opts: Partial<Omit<NodeComponents, 'store'>> & { store?: BlobStore; networkKey?: string; bootstrapIndex?: number; start?: boolean; id?: string } = {},
+  ): Promise<TestNode> {
     const dir = await mkdtemp(join(tmpdir(), 'cas-node-'))
     this.dirs.push(dir)
     const store = opts.store ?? (await openStore({ root: join(dir, 'store') }))
