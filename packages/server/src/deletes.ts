@@ -39,6 +39,27 @@ export async function unpinEverywhere(ctx: NodeContext, seq: number, blobs: stri
 }
 
 /**
+ * Applies the remembered deletes to this node's own store again, at start: a crash between a
+ * delete's record in the catalog and its local unpins (or a failed put's) left those copies pinned
+ * by this owner, and no peer will ever tell this node. A copy pinned again since by a newer put
+ * keeps that pin (the store refuses the older unpin). Returns how many copies were unpinned.
+ */
+export async function reapplyDeletesLocally(ctx: NodeContext): Promise<number> {
+  let unpinned = 0
+  for (const { seq, blobs } of [...ctx.catalog.pendingDeletes()]) {
+    for (const id of blobs) {
+      const mine = (await ctx.store.pins(id)).find((p) => p.owner === ctx.id)
+      if (mine === undefined || mine.seq > seq) continue
+      if (!(await ctx.store.unpin(id, ctx.id, seq))) continue
+      unpinned++
+      if (!(await ctx.store.isPinned(id)) && !ctx.catalog.isReferenced(id) && !ctx.placing.has(id)) await ctx.store.delete(id)
+    }
+  }
+  if (unpinned > 0) ctx.logger.info({ blobs: unpinned }, 'unpinned copies that a crash had kept from a delete')
+  return unpinned
+}
+
+/**
  * Tells a peer that just came (back) to life about every delete of the last {@link DELETE_MEMORY_MS}.
  * Unpins are idempotent, and one older than the owner's newer pin is refused, so telling a peer
  * that already knows, or about a file put again since, changes nothing.

@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
 import { DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
-import { tellDeletes, unpinEverywhere } from './deletes.js'
+import { reapplyDeletesLocally, tellDeletes, unpinEverywhere } from './deletes.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
 import { BlobFetcher, heal } from './fetcher.js'
 import { childLoader, loadRoot, normalizeRange, readFile, type ByteRange, type FileInfo } from './get.js'
@@ -240,6 +240,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     registerHandlers(ctx)
     // Before gossip: every peer this node then meets is new to it and is told these unpins.
     await releaseUnfinishedPuts(ctx)
+    await reapplyDeletesLocally(ctx)
     ctx.host.on('peer:connect', (conn) => {
       ctx.health.answered(conn.peerId)
       ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })

@@ -282,6 +282,29 @@ describe('CasNode on an in-process network', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('a delete whose local unpins a crash cut short is applied to the local store again at start', async () => {
+    await network(2)
+    // The state such a crash leaves: the delete recorded in the catalog (at seq 5000), this node's
+    // copies still pinned by it (at seq 1); a third blob was pinned again by a newer put since.
+    const id = randomBytes(32).toString('hex')
+    const dir = await mkdtemp(join(tmpdir(), 'cas-crashed-'))
+    const catalogPath = join(dir, 'catalog')
+    const store = await openStore({ root: join(dir, 'store') })
+    const blobs = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
+    const ids = blobs.map(sha)
+    for (const [i, bytes] of blobs.entries()) await store.put(ids[i]!, bytes, { pins: [{ owner: id, seq: i < 2 ? 1 : 9000 }] })
+    const catalog = Catalog.open(catalogPath)
+    await catalog.recordDelete(5000, ids)
+    await catalog.close()
+
+    await cluster.add({ chunkSize: CHUNK, id, store, catalogPath })
+    expect(await store.has(ids[0]!)).toBe(false)
+    expect(await store.has(ids[1]!)).toBe(false)
+    expect(await store.pins(ids[2]!)).toEqual([{ owner: id, seq: 9000 }])
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
   it('deleting a file while a put that shares a chunk with it is in flight keeps that chunk for the put', async () => {
     await network(4)
     const [a, b] = cluster.nodes
