@@ -172,7 +172,8 @@ export class Catalog {
 
   /** Inside a transaction: drops put `put`'s notes. */
   private forgetPlacing(put: number): void {
-    for (const key of this.placing.getKeys({ start: [put], end: [put + 1] })) void this.placing.remove(key)
+    // Keys first, then the removals: the range is not walked while it changes.
+    for (const key of Array.from(this.placing.getKeys({ start: [put], end: [put + 1] }))) void this.placing.remove(key)
   }
 
   /** Deletes still within their grace period, oldest first: the sequence number and the blobs it unpinned. */

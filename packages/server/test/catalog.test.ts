@@ -62,6 +62,12 @@ describe('Catalog', () => {
     cat = Catalog.open(dir)
     expect(cat.unfinishedPuts()).toEqual([])
     expect(cat.fileBlobs(h('a'))).toEqual([h('a'), h('1'), h('2')])
+    // A put of many blobs beside another: ending it drops all its notes and only its own.
+    const many = Array.from({ length: 3000 }, (_, i) => i.toString(16).padStart(64, '0'))
+    for (const blob of many) await cat.notePlacing(20, blob)
+    await cat.notePlacing(21, h('5'))
+    await cat.recordDelete(6_000, [], 20)
+    expect(cat.unfinishedPuts()).toEqual([{ put: 21, blobs: [h('5')] }])
     expect([...cat.pendingDeletes()]).toEqual([{ seq: 5_000, blobs: [h('3')] }])
     await cat.close()
   })
