@@ -246,17 +246,31 @@ describe('CasNode on an in-process network', () => {
     for (const p of await a!.node.placement(kept.address)) expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
   })
 
+  /** The folder of a node that is to start again after a crash: its id, catalog path, open store, and three blobs for it. */
+  async function crashedNodeFolder(): Promise<{
+    id: string
+    catalogPath: string
+    store: Awaited<ReturnType<typeof openStore>>
+    blobs: Buffer[]
+    ids: string[]
+    remove: () => Promise<void>
+  }> {
+    const dir = await mkdtemp(join(tmpdir(), 'cas-crashed-'))
+    const store = await openStore({ root: join(dir, 'store') })
+    const blobs = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
+    const remove = async (): Promise<void> => {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+    return { id: randomBytes(32).toString('hex'), catalogPath: join(dir, 'catalog'), store, blobs, ids: blobs.map(sha), remove }
+  }
+
   it('what a put cut short by a crash had pinned, here and on its holders, is released when the node starts again', async () => {
     await network(3)
     const [b, c] = cluster.nodes
     // The state a crash leaves: the catalog's notes of the put, two blobs pinned by its node here
     // and on holders, and a third pinned here that a file of the node also uses (so it stays).
-    const id = randomBytes(32).toString('hex')
-    const dir = await mkdtemp(join(tmpdir(), 'cas-crashed-'))
-    const catalogPath = join(dir, 'catalog')
-    const store = await openStore({ root: join(dir, 'store') })
-    const blobs = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
-    const ids = blobs.map(sha)
+    const { id, catalogPath, store, blobs, ids, remove } = await crashedNodeFolder()
     const pins = [{ owner: id, seq: 1 }]
     for (const [i, bytes] of blobs.entries()) {
       await store.put(ids[i]!, bytes, { pins })
@@ -278,20 +292,14 @@ describe('CasNode on an in-process network', () => {
     const again = Catalog.open(catalogPath)
     expect(again.unfinishedPuts()).toEqual([])
     await again.close()
-    await store.close()
-    await rm(dir, { recursive: true, force: true })
+    await remove()
   })
 
   it('a delete whose local unpins a crash cut short is applied to the local store again at start', async () => {
     await network(2)
     // The state such a crash leaves: the delete recorded in the catalog (at seq 5000), this node's
     // copies still pinned by it (at seq 1); a third blob was pinned again by a newer put since.
-    const id = randomBytes(32).toString('hex')
-    const dir = await mkdtemp(join(tmpdir(), 'cas-crashed-'))
-    const catalogPath = join(dir, 'catalog')
-    const store = await openStore({ root: join(dir, 'store') })
-    const blobs = [randomBytes(1000), randomBytes(2000), randomBytes(3000)]
-    const ids = blobs.map(sha)
+    const { id, catalogPath, store, blobs, ids, remove } = await crashedNodeFolder()
     for (const [i, bytes] of blobs.entries()) await store.put(ids[i]!, bytes, { pins: [{ owner: id, seq: i < 2 ? 1 : 9000 }] })
     const catalog = Catalog.open(catalogPath)
     await catalog.recordDelete(5000, ids)
@@ -301,8 +309,7 @@ describe('CasNode on an in-process network', () => {
     expect(await store.has(ids[0]!)).toBe(false)
     expect(await store.has(ids[1]!)).toBe(false)
     expect(await store.pins(ids[2]!)).toEqual([{ owner: id, seq: 9000 }])
-    await store.close()
-    await rm(dir, { recursive: true, force: true })
+    await remove()
   })
 
   it('deleting a file while a put that shares a chunk with it is in flight keeps that chunk for the put', async () => {
