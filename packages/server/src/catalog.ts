@@ -25,7 +25,8 @@ export interface FileRecord {
  * it (so deleting one of two files that share a chunk keeps the chunk pinned),
  * `meta` the owner's pin sequence number, `deletes` sequence number of a delete →
  * the blob ids it unpinned (kept for the tombstone grace period, so that peers
- * that were away when it happened are told when they come back), `placing`
+ * that were away when it happened are told when they come back), `unapplied`
+ * the deletes whose unpins this node's own store has not all taken yet, `placing`
  * [put id, blob id] → the blobs each put in progress has started to place (so
  * that what a put killed midway had pinned is released when the node restarts).
  */
@@ -38,6 +39,7 @@ export class Catalog {
     private readonly refs: Database<number, string>,
     private readonly meta: Database<number, string>,
     private readonly deletes: Database<Buffer, number>,
+    private readonly unapplied: Database<true, number>,
     private readonly placing: Database<true, [number, string]>,
   ) {}
 
@@ -58,6 +60,7 @@ export class Catalog {
         root.openDB<number, string>({ name: CATALOG_DB_NAMES.meta, encoding: 'json' }),
         // Keys are numbers in lmdb's ordered key encoding: a range scan walks deletes oldest first.
         root.openDB<Buffer, number>({ name: CATALOG_DB_NAMES.deletes, encoding: 'binary' }),
+        root.openDB<true, number>({ name: CATALOG_DB_NAMES.unapplied, encoding: 'json' }),
         // Array keys in the same ordered encoding: a put's entries sit together, in put order.
         root.openDB<true, [number, string]>({ name: CATALOG_DB_NAMES.placing, encoding: 'json' }),
       )
@@ -133,7 +136,7 @@ export class Catalog {
       void this.files.remove(address)
       const unique = [...new Set(released)].filter((id) => !keep(id))
       // In the same transaction: a delete is never forgotten once the file is gone from the catalog.
-      if (seq !== undefined && unique.length > 0) void this.deletes.put(seq, joinIds(unique))
+      if (seq !== undefined && unique.length > 0) this.putDelete(seq, unique)
       return unique
     })
   }
@@ -145,7 +148,7 @@ export class Catalog {
    */
   async recordDelete(seq: number, blobs: string[], put?: number): Promise<void> {
     await this.root.transaction(() => {
-      if (blobs.length > 0) void this.deletes.put(seq, joinIds(blobs))
+      if (blobs.length > 0) this.putDelete(seq, blobs)
       if (put !== undefined) this.forgetPlacing(put)
     })
   }
@@ -176,6 +179,27 @@ export class Catalog {
     for (const key of Array.from(this.placing.getKeys({ start: [put], end: [put + 1] }))) void this.placing.remove(key)
   }
 
+  /** Inside a transaction: records a delete, not yet applied to this node's own store. */
+  private putDelete(seq: number, blobs: string[]): void {
+    void this.deletes.put(seq, joinIds(blobs))
+    void this.unapplied.put(seq, true)
+  }
+
+  /** This node's own store has taken every unpin of the delete at `seq`. */
+  async appliedLocally(seq: number): Promise<void> {
+    await this.unapplied.remove(seq)
+  }
+
+  /** Deletes whose unpins this node's own store may not all have taken (a crash came between), oldest first. */
+  unappliedDeletes(): { seq: number; blobs: string[] }[] {
+    const out: { seq: number; blobs: string[] }[] = []
+    for (const seq of this.unapplied.getKeys()) {
+      const ids = this.deletes.get(seq)
+      if (ids !== undefined) out.push({ seq, blobs: splitIds(ids) })
+    }
+    return out
+  }
+
   /** Deletes still within their grace period, oldest first: the sequence number and the blobs it unpinned. */
   *pendingDeletes(): Generator<{ seq: number; blobs: string[] }> {
     for (const { key, value } of this.deletes.getRange()) yield { seq: key, blobs: splitIds(value) }
@@ -189,7 +213,10 @@ export class Catalog {
     const old = Array.from(this.deletes.getKeys({ end: before }))
     if (old.length === 0) return 0
     await this.root.transaction(() => {
-      for (const seq of old) void this.deletes.remove(seq)
+      for (const seq of old) {
+        void this.deletes.remove(seq)
+        void this.unapplied.remove(seq)
+      }
     })
     return old.length
   }

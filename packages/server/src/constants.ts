@@ -100,7 +100,7 @@ export const MAX_RECENT_BLOBS = 100_000
 export const UNLIMITED_CAPACITY = Number.MAX_SAFE_INTEGER
 
 /** Catalog entries kept by name and address; LMDB map size grows as needed. */
-export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta', deletes: 'deletes', placing: 'placing' } as const
+export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta', deletes: 'deletes', unapplied: 'unapplied', placing: 'placing' } as const
 
 /**
  * How long this node remembers its deletes to tell peers that were away: as long as peers keep

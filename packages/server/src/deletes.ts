@@ -30,33 +30,30 @@ export async function sendUnpins(ctx: NodeContext, peer: string, seq: number, bl
  */
 export async function unpinEverywhere(ctx: NodeContext, seq: number, blobs: string[]): Promise<void> {
   if (blobs.length === 0) return
-  for (const id of blobs) {
-    ctx.shortBlobs.delete(id)
-    await ctx.store.unpin(id, ctx.id, seq)
-    if (!(await ctx.store.isPinned(id))) await ctx.store.delete(id)
-  }
+  await unpinLocally(ctx, seq, blobs)
   await Promise.all(ctx.membership.livePeers().map((peer) => sendUnpins(ctx, peer, seq, blobs)))
 }
 
 /**
- * Applies the remembered deletes to this node's own store again, at start: a crash between a
- * delete's record in the catalog and its local unpins (or a failed put's) left those copies pinned
- * by this owner, and no peer will ever tell this node. A copy pinned again since by a newer put
- * keeps that pin (the store refuses the older unpin). Returns how many copies were unpinned.
+ * Applies to this node's own store, at start, the deletes a crash kept from it: between a delete's
+ * record in the catalog and the end of its local unpins (see {@link unpinEverywhere}). Unpins are
+ * idempotent, and a copy pinned again since by a newer put keeps that pin. Returns how many.
  */
 export async function reapplyDeletesLocally(ctx: NodeContext): Promise<number> {
-  let unpinned = 0
-  for (const { seq, blobs } of [...ctx.catalog.pendingDeletes()]) {
-    for (const id of blobs) {
-      const mine = (await ctx.store.pins(id)).find((p) => p.owner === ctx.id)
-      if (mine === undefined || mine.seq > seq) continue
-      if (!(await ctx.store.unpin(id, ctx.id, seq))) continue
-      unpinned++
-      if (!(await ctx.store.isPinned(id)) && !ctx.catalog.isReferenced(id) && !ctx.placing.has(id)) await ctx.store.delete(id)
-    }
+  const unapplied = ctx.catalog.unappliedDeletes()
+  for (const { seq, blobs } of unapplied) await unpinLocally(ctx, seq, blobs)
+  if (unapplied.length > 0) ctx.logger.info({ deletes: unapplied.length }, 'applied deletes a crash had kept from the local store')
+  return unapplied.length
+}
+
+/** Unpins blobs here, collecting what nobody else pins, then marks the delete applied here. */
+async function unpinLocally(ctx: NodeContext, seq: number, blobs: string[]): Promise<void> {
+  for (const id of blobs) {
+    ctx.shortBlobs.delete(id)
+    await ctx.store.unpin(id, ctx.id, seq)
+    if (!(await ctx.store.isPinned(id)) && !ctx.catalog.isReferenced(id) && !ctx.placing.has(id)) await ctx.store.delete(id)
   }
-  if (unpinned > 0) ctx.logger.info({ blobs: unpinned }, 'unpinned copies that a crash had kept from a delete')
-  return unpinned
+  await ctx.catalog.appliedLocally(seq)
 }
 
 /**

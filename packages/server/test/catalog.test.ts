@@ -38,6 +38,10 @@ describe('Catalog', () => {
       { seq: 2_000, blobs: [h('a'), h('1')] },
       { seq: 3_000, blobs: [h('b'), h('2')] },
     ])
+    // Not yet applied to the local store until said so; that survives a reopen too.
+    expect(cat.unappliedDeletes().map((d) => d.seq)).toEqual([2_000, 3_000])
+    await cat.appliedLocally(2_000)
+    expect(cat.unappliedDeletes()).toEqual([{ seq: 3_000, blobs: [h('b'), h('2')] }])
     expect(await cat.pruneDeletes(2_500)).toBe(1)
     expect([...cat.pendingDeletes()].map((d) => d.seq)).toEqual([3_000])
     await cat.close()
