@@ -23,8 +23,10 @@ export interface BlobStoreLike {
    * Stores bytes after checking they hash to `id`; `pins` are recorded before the blob becomes
    * visible (false where a newer tombstone refuses one). `verified`: the caller itself just hashed
    * these exact bytes to `id` (a blob this node sealed), so the store may skip its own hash.
+   * `requirePin`: a new blob none of whose `pins` is recorded, and that nobody pins already, never
+   * becomes visible (`stored: false`).
    */
-  put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[]; verified?: boolean }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
+  put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[]; verified?: boolean; requirePin?: boolean }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
   get(id: string, range?: BlobRange): Promise<Buffer>
   createReadStream?(id: string, range?: BlobRange): Promise<Readable>
   has(id: string): Promise<boolean>

@@ -64,10 +64,10 @@ export function registerHandlers(ctx: NodeContext): void {
     if (pins.length === 0) throw new ServerError('FORBIDDEN', `blob ${id} comes without pins`)
     // The store re-hashes the bytes and refuses them (CORRUPT) unless they match the id.
     markRecent(ctx, id)
-    const { stored, pinned } = await store.put(id, body, { pins })
-    // Every pin was older than its owner's delete: this is deleted data coming back; do not keep it.
+    // Every pin older than its owner's delete: deleted data coming back (a push that crossed the
+    // delete), which the store does not keep.
+    const { stored, pinned } = await store.put(id, body, { pins, requirePin: true })
     if (pinned?.every((ok) => !ok) === true && !(await store.isPinned(id))) {
-      if (stored) await store.delete(id)
       throw new ServerError('FORBIDDEN', `blob ${id} was deleted by its owner`)
     }
     metrics.blobsReceived++

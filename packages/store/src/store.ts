@@ -86,6 +86,13 @@ export interface PutOptions {
   /** Pins recorded together with the blob, before it becomes visible, so a collect can never catch it unpinned. */
   pins?: Pin[]
   /**
+   * With `pins`: keep a new blob only if at least one of them is recorded, or another owner pins it
+   * already. Otherwise nothing becomes visible (`stored: false`): a blob pushed by a peer after its
+   * owner deleted it is garbage, and writing it first to delete it a moment later would show it to
+   * anyone who looks in between.
+   */
+  requirePin?: boolean
+  /**
    * The caller has itself just computed `id` as the SHA-256 of exactly these bytes (`data` must be a
    * `Uint8Array`), so the store skips hashing them a second time. Only for bytes the caller hashed
    * and has held in memory since: bytes from anywhere else (a peer, a file) must be verified here.
@@ -239,9 +246,10 @@ export class BlobStore {
    */
   async put(id: string, data: BlobSource, options: PutOptions = {}): Promise<PutResult> {
     assertBlobId(id)
-    const { signal, size: declared, pins, verified = false } = options
+    const { signal, size: declared, pins, verified = false, requirePin = false } = options
     if (declared !== undefined) assertNonNegativeInteger(declared, 'size')
     if (verified && !(data instanceof Uint8Array)) throw new StoreError('INVALID_ARGUMENT', 'verified applies to ready bytes only, not to streams')
+    if (requirePin && pins === undefined) throw new StoreError('INVALID_ARGUMENT', 'requirePin needs pins')
     for (const pin of pins ?? []) {
       assertOwner(pin.owner)
       assertNonNegativeInteger(pin.seq, 'pin seq')
@@ -272,7 +280,7 @@ export class BlobStore {
         if (declared !== undefined && size !== declared) {
           throw new StoreError('CORRUPT', `source has ${size} bytes, ${declared} were declared`)
         }
-        return await this.#locks.run(id, () => this.#publish(id, tmp, size, pins, reservation))
+        return await this.#locks.run(id, () => this.#publish(id, tmp, size, pins, requirePin, reservation))
       } catch (err) {
         await unlink(tmp).catch(() => {})
         throw toStoreError(err, `put ${id}`)
@@ -295,7 +303,7 @@ export class BlobStore {
   }
 
   /** Moves a verified, synced temp file to the blob's CAS path. Runs under the blob's lock. */
-  async #publish(id: string, tmp: string, size: number, pins: Pin[] | undefined, reservation: Reservation): Promise<PutResult> {
+  async #publish(id: string, tmp: string, size: number, pins: Pin[] | undefined, requirePin: boolean, reservation: Reservation): Promise<PutResult> {
     const present = await this.#sizeOf(id)
     if (present !== undefined) {
       // A concurrent put of the same blob won the race: same bytes, keep theirs.
@@ -304,6 +312,11 @@ export class BlobStore {
     }
     // Pins first: once the blob is visible, a collect must already see them.
     const pinned = pins === undefined ? undefined : await this.#recordPins(id, pins)
+    // Under the blob's lock, as unpins are: no unpin can come between this check and the rename.
+    if (requirePin && pinned?.every((ok) => !ok) === true && !this.#meta.isPinned(id)) {
+      await unlink(tmp).catch(() => {})
+      return { stored: false, size, pinned }
+    }
     const dir = blobDir(this.#blobsDir, id)
     await this.#makeDir(dir)
     try {

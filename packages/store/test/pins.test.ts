@@ -1,4 +1,4 @@
-import { utimes } from 'node:fs/promises'
+import { readdir, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { DEFAULT_TOMBSTONE_GRACE_MS } from '../src/index.js'
@@ -138,6 +138,23 @@ describe('put with pins', () => {
     const result = await store.put(id, bytes, { pins: [{ owner: ALICE, seq: 4 }, { owner: BOB, seq: 1 }] })
     expect(result.pinned).toEqual([false, true])
     expect(await store.pins(id)).toEqual([{ owner: BOB, seq: 1 }])
+  })
+
+  test('with requirePin keeps a new blob only when one of its pins is recorded', async () => {
+    const store = await tempStore()
+    const { id, bytes } = blob('deleted, pushed again')
+    await store.unpin(id, ALICE, 5)
+    expect(await store.put(id, bytes, { pins: [{ owner: ALICE, seq: 4 }], requirePin: true })).toEqual({ stored: false, size: bytes.length, pinned: [false] })
+    expect(await store.has(id)).toBe(false)
+    expect(await store.stat()).toMatchObject({ count: 0, bytes: 0 })
+    expect(await readdir(join(store.root, 'tmp'))).toEqual([])
+    // A pin that is recorded, or one another owner holds already, keeps it.
+    expect(await store.put(id, bytes, { pins: [{ owner: ALICE, seq: 4 }, { owner: BOB, seq: 1 }], requirePin: true })).toMatchObject({ stored: true, pinned: [false, true] })
+    const other = blob('pinned before its bytes came')
+    await store.pin(other.id, BOB, 1)
+    await store.unpin(other.id, ALICE, 5)
+    expect(await store.put(other.id, other.bytes, { pins: [{ owner: ALICE, seq: 2 }], requirePin: true })).toMatchObject({ stored: true, pinned: [false] })
+    await rejectsWith(store.put(id, bytes, { requirePin: true }), 'INVALID_ARGUMENT')
   })
 })
 

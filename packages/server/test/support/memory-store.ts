@@ -7,10 +7,11 @@ export class MemoryBlobStore implements BlobStoreLike {
   private readonly pinMap = new Map<string, Map<string, number>>()
   private readonly tombstones = new Map<string, number>()
 
-  put(id: string, data: Uint8Array, opts: { pins?: Pin[] } = {}): Promise<{ stored: boolean; size: number; pinned?: boolean[] }> {
+  put(id: string, data: Uint8Array, opts: { pins?: Pin[]; requirePin?: boolean } = {}): Promise<{ stored: boolean; size: number; pinned?: boolean[] }> {
     if (createHash('sha256').update(data).digest('hex') !== id) return Promise.reject(Object.assign(new Error('corrupt'), { code: 'CORRUPT' }))
     const pinned = opts.pins?.map((p) => this.pinSync(id, p.owner, p.seq))
-    const stored = !this.blobs.has(id)
+    const refused = opts.requirePin === true && pinned?.every((ok) => !ok) === true && (this.pinMap.get(id)?.size ?? 0) === 0
+    const stored = !this.blobs.has(id) && !refused
     if (stored) this.blobs.set(id, Buffer.from(data))
     return Promise.resolve({ stored, size: data.byteLength, ...(pinned ? { pinned } : {}) })
   }
