@@ -37,9 +37,10 @@ const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.ur
 // ---- node process -----------------------------------------------------------------------------
 
 async function nodeProcess() {
-  const { createNode, tuneGarbageCollector } = await import(dist('server'))
-  // As the `cas` daemon does.
+  // As the `cas` CLI does: before anything else loads.
+  const { tuneGarbageCollector } = await import(new URL('../packages/server/dist/gc-tuning.js', import.meta.url).href)
   tuneGarbageCollector()
+  const { createNode } = await import(dist('server'))
   const { tcpTransport } = await import(dist('p2p'))
   const { openStore } = await import(dist('store'))
   const { generateKeyPair, generateKey } = await import(dist('crypto'))

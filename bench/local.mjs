@@ -17,7 +17,10 @@ import { runLimits } from './lib/limits.mjs'
 import { benchBase } from './lib/work-dir.mjs'
 
 const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href
-const { createNode, tuneGarbageCollector } = await import(dist('server'))
+// As the `cas` CLI does: before anything else loads.
+const { tuneGarbageCollector } = await import(new URL('../packages/server/dist/gc-tuning.js', import.meta.url).href)
+tuneGarbageCollector()
+const { createNode } = await import(dist('server'))
 const { tcpTransport } = await import(dist('p2p'))
 const { openStore } = await import(dist('store'))
 const { generateKey, generateKeyPair } = await import(dist('crypto'))
@@ -29,8 +32,6 @@ const baseDir = benchBase()
 const json = process.argv.includes('--json')
 const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9
 
-// As the `cas` daemon does.
-tuneGarbageCollector()
 const limits = await runLimits({ bytes: Math.min(BYTES, 512 * MiB), dir: baseDir })
 const expected = patternSha256('local', BYTES)
 const dir = await mkdtemp(join(baseDir, 'cas-bench-local-'))

@@ -39,6 +39,9 @@ for (const name of names) {
   if (exports.length === 0) throw new Error(`${name} exports nothing`)
   console.log(`${name}: ${exports.length} exports`)
 }
+// A subpath export: loads alone, before anything else.
+const { tuneGarbageCollector } = await import('@cas/server/gc-tuning')
+tuneGarbageCollector()
 const { CryptoPool, sealChunk, decryptChunk, generateKey } = await import('@cas/crypto')
 const owner = generateKey()
 const sealed = sealChunk(owner, Buffer.from('packed'))

@@ -13,7 +13,7 @@ const HELLO_USAGE_REFRESH_MS = 5_000
  * speaks Noise with the network key, and `@cas/server`'s node on top (catalog under `catalog/`).
  */
 export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }): Promise<BuiltNode> => {
-  // This process exists to run nodes: let its heap breathe (measured in @cas/server's gc-tuning).
+  // This process exists to run nodes (the CLI tuned it already; an application using this factory may not have).
   tuneGarbageCollector()
   const capacity = config.capacity ?? Number.POSITIVE_INFINITY
   const store = await openStore({

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-import { runCli } from './cli/program.js'
-import { processIo } from './cli/io.js'
+import { tuneGarbageCollector } from '@cas/server/gc-tuning'
 import type { NodeFactory } from './daemon.js'
+
+// Before anything else loads: V8's young generation grows while modules load and never shrinks
+// back (see @cas/server's gc-tuning), so the rest of the CLI is imported after the tuning.
+tuneGarbageCollector()
+const { runCli } = await import('./cli/program.js')
+const { processIo } = await import('./cli/io.js')
 
 // The node (store, network, server) loads only for commands that run one: the others start fast.
 const createNode: NodeFactory = async (context) => (await import('./cas-node.js')).createCasNode(context)
