@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { startDaemon, type Daemon } from '../src/daemon.js'
 import { createLogger } from '../src/logger.js'
@@ -137,6 +138,39 @@ describe('commands against a running daemon', () => {
     const missing = await cas(['--root', root, 'get', 'data.bin'], factory)
     expect(missing.code).toBe(1)
     expect(missing.stderr).toMatch(/^cas: .*data\.bin.*\n$/)
+  })
+
+  test('put from a pipe that is not stdin (a FIFO, `<(…)`) streams it whole', async () => {
+    const fifo = join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    const bytes = randomBytes(300_000)
+    const writer = (async () => {
+      const handle = await open(fifo, 'w')
+      await handle.write(bytes)
+      await handle.close()
+    })()
+    const put = await cas(['--root', root, 'put', fifo, '--json'], factory)
+    await writer
+    expect(put.stderr).toBe('')
+    expect(put.code).toBe(0)
+    expect(JSON.parse(put.stdout)).toMatchObject({ name: 'fifo', size: bytes.length })
+    expect((await cas(['--root', root, 'get', 'fifo'], factory)).stdoutBytes.equals(bytes)).toBe(true)
+  })
+
+  test('get to a reader that goes away early (`cas get x | head`) ends quietly, without a checksum error', async () => {
+    await cas(['--root', root, 'put', '-', '--name', 'long'], factory, randomBytes(2_000_000))
+    // Takes the first piece, then fails as a closed pipe does.
+    const head = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (taken > 0) return callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+        taken += chunk.length
+        callback()
+      },
+    })
+    let taken = 0
+    const get = await cas(['--root', root, 'get', 'long'], factory, undefined, { stdout: head })
+    expect(taken).toBeGreaterThan(0)
+    expect(get).toMatchObject({ code: 0, stderr: '' })
   })
 
   test('put from stdin, and the error paths: missing file, wrong token, full node', async () => {

@@ -217,7 +217,7 @@ describe('a single node', () => {
       expect(put.code).toBe(1)
       expect(oneLine(put)).toMatch(/full|space|capacity/i)
     } finally {
-      expect(await daemon.stop('SIGINT')).toEqual({ code: 0, signal: null })
+      expect(await daemon.stop('SIGINT'), daemon.stderr).toEqual({ code: 0, signal: null })
     }
   })
 })

@@ -25,7 +25,8 @@ export interface FileRecord {
  * it (so deleting one of two files that share a chunk keeps the chunk pinned),
  * `meta` the owner's pin sequence number, `deletes` sequence number of a delete →
  * the blob ids it unpinned (kept for the tombstone grace period, so that peers
- * that were away when it happened are told when they come back), `unapplied`
+ * that were away when it happened are told when they come back), `deleted` blob
+ * id → the latest of those deletes that unpinned it (the same deletes, by blob), `unapplied`
  * the deletes whose unpins this node's own store has not all taken yet, `placing`
  * [put id, blob id] → the blobs each put in progress has started to place (so
  * that what a put killed midway had pinned is released when the node restarts).
@@ -39,6 +40,7 @@ export class Catalog {
     private readonly refs: Database<number, string>,
     private readonly meta: Database<number, string>,
     private readonly deletes: Database<Buffer, number>,
+    private readonly deleted: Database<number, string>,
     private readonly unapplied: Database<true, number>,
     private readonly placing: Database<true, [number, string]>,
   ) {}
@@ -51,7 +53,7 @@ export class Catalog {
   static open(path: string): Catalog {
     try {
       const root = open({ path, compression: false })
-      return new Catalog(
+      const catalog = new Catalog(
         root,
         root.openDB<FileRecord, string>({ name: CATALOG_DB_NAMES.files, encoding: 'json' }),
         root.openDB<string, string>({ name: CATALOG_DB_NAMES.names, encoding: 'string' }),
@@ -60,10 +62,13 @@ export class Catalog {
         root.openDB<number, string>({ name: CATALOG_DB_NAMES.meta, encoding: 'json' }),
         // Keys are numbers in lmdb's ordered key encoding: a range scan walks deletes oldest first.
         root.openDB<Buffer, number>({ name: CATALOG_DB_NAMES.deletes, encoding: 'binary' }),
+        root.openDB<number, string>({ name: CATALOG_DB_NAMES.deleted, encoding: 'json' }),
         root.openDB<true, number>({ name: CATALOG_DB_NAMES.unapplied, encoding: 'json' }),
         // Array keys in the same ordered encoding: a put's entries sit together, in put order.
         root.openDB<true, [number, string]>({ name: CATALOG_DB_NAMES.placing, encoding: 'json' }),
       )
+      catalog.indexDeletes()
+      return catalog
     } catch (err) {
       throw new ServerError('UNAVAILABLE', `cannot open catalog at ${path}`, { cause: err })
     }
@@ -182,7 +187,24 @@ export class Catalog {
   /** Inside a transaction: records a delete, not yet applied to this node's own store. */
   private putDelete(seq: number, blobs: string[]): void {
     void this.deletes.put(seq, joinIds(blobs))
+    for (const id of blobs) void this.deleted.put(id, seq)
     void this.unapplied.put(seq, true)
+  }
+
+  /** Builds the `deleted` index of a catalog written before it existed (deletes are few: they last a grace period). */
+  private indexDeletes(): void {
+    if (this.deleted.getKeysCount() > 0 || this.deletes.getKeysCount() === 0) return
+    this.root.transactionSync(() => {
+      for (const { key, value } of this.deletes.getRange()) for (const id of splitIds(value)) void this.deleted.put(id, key)
+    })
+  }
+
+  /**
+   * Whether this owner unpinned blob `blobId` in a delete it still remembers (see
+   * {@link pendingDeletes}): peers it told then keep a tombstone for it until the grace period ends.
+   */
+  wasDeleted(blobId: string): boolean {
+    return this.deleted.get(blobId) !== undefined
   }
 
   /** This node's own store has taken every unpin of the delete at `seq`. */
@@ -214,6 +236,10 @@ export class Catalog {
     if (old.length === 0) return 0
     await this.root.transaction(() => {
       for (const seq of old) {
+        for (const id of splitIds(this.deletes.get(seq) ?? EMPTY)) {
+          // Unless a newer delete unpinned it again.
+          if (this.deleted.get(id) === seq) void this.deleted.remove(id)
+        }
         void this.deletes.remove(seq)
         void this.unapplied.remove(seq)
       }
@@ -274,6 +300,8 @@ export class Catalog {
     await this.root.close()
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 /** Hex blob ids as one buffer of raw 32-byte ids (the inverse of {@link splitIds}). */
 function joinIds(ids: string[]): Buffer {

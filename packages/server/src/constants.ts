@@ -82,6 +82,12 @@ export const DEFAULT_TIMING = {
   scrubIntervalMs: 60 * 60_000,
   /** How often an unreachable bootstrap address is retried while alone. */
   bootstrapRetryMs: 2_000,
+  /**
+   * A peer that failed to take a delete's unpins (down for a moment, restarting, or slow) is told
+   * every remembered delete again after this long, while it is not dead; a dead one is told once
+   * it is back.
+   */
+  deleteRetryMs: 5_000,
 } as const
 
 /** Node timing options; see {@link DEFAULT_TIMING}. */
@@ -100,7 +106,7 @@ export const MAX_RECENT_BLOBS = 100_000
 export const UNLIMITED_CAPACITY = Number.MAX_SAFE_INTEGER
 
 /** Catalog entries kept by name and address; LMDB map size grows as needed. */
-export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta', deletes: 'deletes', unapplied: 'unapplied', placing: 'placing' } as const
+export const CATALOG_DB_NAMES = { files: 'files', names: 'names', refs: 'refs', blobs: 'blobs', meta: 'meta', deletes: 'deletes', deleted: 'deleted', unapplied: 'unapplied', placing: 'placing' } as const
 
 /**
  * How long this node remembers its deletes to tell peers that were away: as long as peers keep

@@ -101,6 +101,8 @@ export interface NodeContext {
   readonly healing: Set<string>
   /** Peers being told about this owner's deletes right now (see deletes.ts), so a flapping peer is not told twice at once. */
   readonly tellingDeletes: Set<string>
+  /** Peers that failed to take some delete's unpins: told every remembered delete again soon (see deletes.ts). */
+  readonly owedDeletes: Set<string>
   /** Peers that recently failed to answer requests: placement routes around them for a while. */
   readonly health: PeerHealth
   /**

@@ -7,7 +7,10 @@ import { requestPeer } from './replicate.js'
  * Delivery of the owner's unpins. A delete unpins its blobs on every live peer at once; a peer that
  * was away (down, cut off, not yet joined) still holds its copies pinned by this owner, and nobody
  * else may unpin them. So every delete is remembered in the catalog for as long as peers keep
- * tombstones, and told again to each peer that comes (back) to life.
+ * tombstones, and told again to each peer that comes (back) to life, and to each peer that failed
+ * to take some unpin while it stayed alive in this node's view (it restarted quickly, or a request
+ * timed out): such a peer is owed the deletes, and told them again every deleteRetryMs, and as soon
+ * as it connects again, until it takes them all.
  */
 
 /** Sends one delete's unpins to one peer, in batches. False when the peer did not take them. */
@@ -17,7 +20,8 @@ export async function sendUnpins(ctx: NodeContext, peer: string, seq: number, bl
       await requestPeer(ctx, peer, 'unpin', { blobs: blobs.slice(at, at + MAX_BATCH), seq }, undefined, { timeoutMs: CONTROL_TIMEOUT_MS })
     } catch (err) {
       if (isProgrammerError(err)) throw err
-      ctx.logger.warn({ peer: peer.slice(0, 16), code: errorCode(err) }, 'peer did not take an unpin; it is told again when it is back')
+      ctx.owedDeletes.add(peer)
+      ctx.logger.warn({ peer: peer.slice(0, 16), code: errorCode(err) }, 'peer did not take an unpin; it is told again soon')
       return false
     }
   }
@@ -57,7 +61,7 @@ async function unpinLocally(ctx: NodeContext, seq: number, blobs: string[]): Pro
 }
 
 /**
- * Tells a peer that just came (back) to life about every delete of the last {@link DELETE_MEMORY_MS}.
+ * Tells a peer that just came (back) to life, or that is owed deletes, about every delete of the last {@link DELETE_MEMORY_MS}.
  * Unpins are idempotent, and one older than the owner's newer pin is refused, so telling a peer
  * that already knows, or about a file put again since, changes nothing.
  */
@@ -69,10 +73,12 @@ export async function tellDeletes(ctx: NodeContext, peer: string): Promise<numbe
     await ctx.catalog.pruneDeletes(ctx.clock.now() - DELETE_MEMORY_MS)
     let told = 0
     for (const { seq, blobs } of ctx.catalog.pendingDeletes()) {
-      if (!(await sendUnpins(ctx, peer, seq, blobs))) break
+      if (!(await sendUnpins(ctx, peer, seq, blobs))) return told
       told++
     }
-    if (told > 0) ctx.logger.debug({ peer: peer.slice(0, 16), deletes: told }, 'told a returning peer about deletes')
+    // Every delete it may have missed is taken now.
+    ctx.owedDeletes.delete(peer)
+    if (told > 0) ctx.logger.debug({ peer: peer.slice(0, 16), deletes: told }, 'told a peer about deletes')
     return told
   } finally {
     busy.delete(peer)

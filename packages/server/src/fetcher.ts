@@ -32,7 +32,7 @@ export class BlobFetcher {
     return this.bad
   }
 
-  /** The verified bytes of blob `id`; UNAVAILABLE if no reachable node has a good copy. */
+  /** The verified bytes of blob `id`; NOT_FOUND if every live peer says it has none, UNAVAILABLE if no reachable node has a good copy. */
   async fetch(id: string): Promise<Buffer> {
     throwIfAborted(this.opts.signal)
     if (this.opts.remoteOnly !== true) {
@@ -53,7 +53,9 @@ export class BlobFetcher {
     const ranked = currentPlacement(ctx).rank(id).filter((p) => p !== ctx.id)
     const holders = ranked.slice(0, ctx.replicas)
     const tried = new Set<string>()
-    const fromHolders = await this.firstGood(holders, id, tried)
+    // Peers that said they have no copy of this blob.
+    const denied = new Set<string>()
+    const fromHolders = await this.firstGood(holders, id, tried, denied)
     if (fromHolders !== undefined) return fromHolders
     // Not on its holders (placement moved, or they failed): ask everyone else who is alive. Peers
     // being routed around for not answering lately come last, not never: that is a preference, and
@@ -61,19 +63,27 @@ export class BlobFetcher {
     // Peers distrusted for serving wrong bytes are not asked.
     const rest = ctx.membership.livePeers().filter((p) => !tried.has(p) && !this.bad.has(p) && !ctx.health.isDistrusted(p))
     for (const group of [rest.filter((p) => !ctx.health.isDown(p)), rest.filter((p) => ctx.health.isDown(p))]) {
-      const found = group.length === 0 ? undefined : await this.firstGood(await this.holdersAmong(group, id), id, tried)
+      const found = group.length === 0 ? undefined : await this.firstGood(await this.holdersAmong(group, id, denied), id, tried, denied)
       if (found !== undefined) return found
     }
     throwIfAborted(this.opts.signal)
+    // Every live peer said it has no copy: the blob is gone (deleted, or never stored), not out of
+    // reach, and a retry will not find it. Anything less sure (a peer that did not answer, one not
+    // asked for serving bad bytes) may be hiding the last copy.
+    const live = ctx.membership.livePeers()
+    if (live.length > 0 && live.every((p) => denied.has(p))) {
+      throw new ServerError('NOT_FOUND', `no node has blob ${id}: the file was deleted, or never stored in this network`)
+    }
     throw new ServerError('UNAVAILABLE', `no reachable node has a good copy of blob ${id}`)
   }
 
   /** Those of `peers` that answer `has` for the blob, in the order given. */
-  private async holdersAmong(peers: string[], id: string): Promise<string[]> {
+  private async holdersAmong(peers: string[], id: string, denied: Set<string>): Promise<string[]> {
     const answers = await Promise.all(
       peers.map(async (peer) => {
         try {
           const [have] = await askHas(this.ctx, peer, [id], this.opts.signal)
+          if (have !== true) denied.add(peer)
           return have === true ? peer : undefined
         } catch (err) {
           if (isProgrammerError(err)) throw err
@@ -85,10 +95,10 @@ export class BlobFetcher {
   }
 
   /** Asks `peers` in order for a good copy, hedging: one that does not answer soon gets the next asked beside it. */
-  private firstGood(peers: string[], id: string, tried: Set<string>): Promise<Buffer | undefined> {
+  private firstGood(peers: string[], id: string, tried: Set<string>, denied: Set<string>): Promise<Buffer | undefined> {
     const queue = peers.filter((p) => !tried.has(p) && !this.bad.has(p))
     const { ctx } = this
-    return firstSuccess(() => queue.shift(), (peer) => this.tryPeer(peer, id, tried), {
+    return firstSuccess(() => queue.shift(), (peer) => this.tryPeer(peer, id, tried, denied), {
       clock: ctx.clock,
       hedgeAfterMs: ctx.timing.hedgeAfterMs,
       onSlow: (peer) => {
@@ -97,7 +107,7 @@ export class BlobFetcher {
     })
   }
 
-  private async tryPeer(peer: string, id: string, tried: Set<string>): Promise<Buffer | undefined> {
+  private async tryPeer(peer: string, id: string, tried: Set<string>, denied: Set<string>): Promise<Buffer | undefined> {
     if (tried.has(peer) || this.bad.has(peer)) return undefined
     tried.add(peer)
     const { ctx } = this
@@ -111,6 +121,7 @@ export class BlobFetcher {
     } catch (err) {
       if (isProgrammerError(err)) throw err
       throwIfAborted(this.opts.signal)
+      if (errorCode(err) === 'NOT_FOUND') denied.add(peer)
       ctx.logger.debug({ peer, blob: id, code: errorCode(err) }, 'peer could not serve blob')
       return undefined
     }

@@ -147,6 +147,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   private recheckTimer: unknown
   private recheckDelayMs: number
   private scrubTimer: unknown
+  private deleteRetryTimer: unknown
   private scrubbing: Promise<void> | undefined
   private readonly scrubAbort = new AbortController()
   private started = false
@@ -197,6 +198,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       placing: new Map(),
       healing: new Set(),
       tellingDeletes: new Set(),
+      owedDeletes: new Set(),
       health: new PeerHealth(clock, timing.unresponsiveBackoffMs, timing.unresponsiveBackoffMaxMs),
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
@@ -244,6 +246,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     ctx.host.on('peer:connect', (conn) => {
       ctx.health.answered(conn.peerId)
       ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
+      // Back on a fresh connection (a restart is one): deletes it failed to take are told at once.
+      if (ctx.owedDeletes.has(conn.peerId)) this.tellOwed(conn.peerId)
     })
     ctx.membership.on('change', (change) => {
       this.emit('peer', change)
@@ -270,6 +274,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     await this.gossiper.start()
     this.scheduleRepair(ctx.timing.repairIntervalMs)
     this.scheduleScrub(ctx.timing.scrubDelayMs)
+    this.scheduleDeleteRetry()
   }
 
   /** Stops gossip and repair, closes the host and the catalog. The store is left open for its owner to close. */
@@ -282,6 +287,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.ctx.clock.clearTimeout(this.followUpTimer)
     this.ctx.clock.clearTimeout(this.recheckTimer)
     this.ctx.clock.clearTimeout(this.scrubTimer)
+    this.ctx.clock.clearTimeout(this.deleteRetryTimer)
     this.scrubAbort.abort()
     await this.scrubbing
     await this.repairer.stop()
@@ -508,6 +514,22 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       if (this.stopped) return
       this.repairer.run('short').catch((err: unknown) => this.ctx.logger.error({ err }, 'repair pass failed'))
     }, delay)
+  }
+
+  /** Every deleteRetryMs: peers owed deletes (see deletes.ts) that are not dead are told them again. */
+  private scheduleDeleteRetry(): void {
+    const { ctx } = this
+    if (this.stopped) return
+    this.deleteRetryTimer = ctx.clock.setTimeout(() => {
+      if (this.stopped) return
+      const live = new Set(ctx.membership.livePeers())
+      for (const peer of ctx.owedDeletes) if (live.has(peer)) this.tellOwed(peer)
+      this.scheduleDeleteRetry()
+    }, ctx.timing.deleteRetryMs)
+  }
+
+  private tellOwed(peer: string): void {
+    tellDeletes(this.ctx, peer).catch((err: unknown) => this.ctx.logger.warn({ err, peer: peer.slice(0, 16) }, 'could not tell a peer about deletes'))
   }
 
   /**

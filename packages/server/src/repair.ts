@@ -34,7 +34,9 @@ export interface RepairReport {
  * - it asks the blob's holders (`has`, batched per peer) who has a copy;
  * - a holder that lacks it gets it pushed, with the pins this node knows, by
  *   exactly one pusher: the highest-ranked holder that has it, or, when no
- *   holder has it, any non-holder with a copy (one pusher per blob);
+ *   holder has it, any non-holder with a copy (one pusher per blob); and by its
+ *   owner too when the owner deleted it and pinned it again within the
+ *   tombstone grace period (peers refuse relayed pins over its tombstones);
  * - blobs written here within `repairGraceMs` are skipped: a put may still
  *   be sending them to their holders;
  * - a blob nobody pins any more is collected;
@@ -167,7 +169,10 @@ export class Repairer {
       const missing = holders.filter((h) => h !== ctx.id && have.get(h)?.has(id) === false)
       const copies = holding.length
       // Who pushes: the first holder (in rank order) that has it; a non-holder only when no holder does.
-      const pusher = selfHolder ? holding[0] === ctx.id : holding.length === 0
+      // And its owner, for a blob it once deleted and then pinned again (put again, or a put that failed
+      // and was retried): the peers it told keep a tombstone of that delete, which refuses the pins
+      // anyone else relays for it, but not the owner's own newer pin.
+      const pusher = (selfHolder ? holding[0] === ctx.id : holding.length === 0) || (missing.length > 0 && (await this.pinnedAgain(id)))
       if (missing.length > 0 && pusher) for (const to of missing) pushes.push({ id, to })
       if (copies < wanted) short.set(id, copies)
       if (!selfHolder && copies === holders.length && holders.length >= wanted && (await this.droppable(id))) {
@@ -199,6 +204,12 @@ export class Repairer {
   /** Those of `ids` this node still stores. */
   private async *stillHere(ids: string[]): AsyncGenerator<string> {
     for (const id of ids) if (await this.ctx.store.has(id)) yield id
+  }
+
+  /** Whether this node pins `id` after having deleted it within the tombstone grace period. */
+  private async pinnedAgain(id: string): Promise<boolean> {
+    const { ctx } = this
+    return ctx.catalog.wasDeleted(id) && (await ctx.store.pins(id)).some((p) => p.owner === ctx.id)
   }
 
   private async droppable(id: string): Promise<boolean> {

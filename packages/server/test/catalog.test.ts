@@ -47,6 +47,22 @@ describe('Catalog', () => {
     await cat.close()
   })
 
+  it('knows which blobs a remembered delete unpinned, until the last delete of each is pruned', async () => {
+    let cat = Catalog.open(dir)
+    await cat.add(rec('a', 'one'), ids('a', '1'))
+    await cat.remove(h('a'), 2_000)
+    await cat.recordDelete(3_000, [h('1'), h('9')])
+    await cat.close()
+    cat = Catalog.open(dir)
+    expect([h('a'), h('1'), h('9'), h('2')].map((id) => cat.wasDeleted(id))).toEqual([true, true, true, false])
+    await cat.pruneDeletes(2_500)
+    // 'a' went with the delete at 2000; '1' was unpinned again at 3000.
+    expect([h('a'), h('1'), h('9')].map((id) => cat.wasDeleted(id))).toEqual([false, true, true])
+    await cat.pruneDeletes(3_500)
+    expect([h('1'), h('9')].map((id) => cat.wasDeleted(id))).toEqual([false, false])
+    await cat.close()
+  })
+
   it('keeps the notes of puts that never ended across reopen, and drops each put\'s notes when it ends', async () => {
     let cat = Catalog.open(dir)
     // Three puts in progress (ids 10, 11, 12); 11 shares a blob with 10.

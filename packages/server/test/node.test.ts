@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { openStore } from '@cas/store'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Catalog } from '../src/catalog.js'
-import { FakeCluster, eventually, holdersOf, readAll } from './support/cluster.js'
+import { FAST_TIMING, FakeCluster, eventually, holdersOf, readAll } from './support/cluster.js'
 
 const CHUNK = 64 * 1024
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
@@ -224,6 +224,34 @@ describe('CasNode on an in-process network', () => {
     for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBe(0)
   })
 
+  it('a holder that missed a delete for a moment, without ever being suspected, drops its copies soon after', async () => {
+    // Slow suspicion, so that even a loaded machine never marks the holder suspect or dead here:
+    // a state change would tell it the delete by another way.
+    for (let i = 0; i < 4; i++) await cluster.add({ chunkSize: CHUNK, timing: { ...FAST_TIMING, suspectAfterMs: 20_000, deadAfterMs: 40_000 } })
+    expect(await eventually(() => cluster.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 3))).toBe(true)
+    const [a, b] = cluster.nodes
+    const put = await a!.node.put(Readable.from([randomBytes(CHUNK * 6)]), { name: 'blink' })
+    const cap = await a!.node.share('blink')
+    const blobs = (await a!.node.placement(put.address)).map((p) => p.blob)
+    const count = async (t: (typeof cluster.nodes)[number]): Promise<number> => (await Promise.all(blobs.map((id) => t.store.has(id)))).filter(Boolean).length
+    const counts = await Promise.all(cluster.nodes.map(async (t) => (t === a || t === b ? -1 : await count(t))))
+    const holder = cluster.nodes[counts.indexOf(Math.max(...counts))]!
+    const index = cluster.nodes.indexOf(holder)
+    const held = (): Promise<number> => count(holder)
+    expect(await held()).toBeGreaterThan(0)
+    // Unreachable for a moment (a quick restart): its unpins fail, yet nobody
+    // sees it change state, so no membership change would ever tell it.
+    cluster.fakeHost(index).offline = true
+    await a!.node.delete('blink')
+    expect(await held()).toBeGreaterThan(0)
+    cluster.fakeHost(index).offline = false
+    expect(a!.node.peers().find((p) => p.id === holder.node.id)?.state).toBe('alive')
+    expect(await eventually(async () => (await held()) === 0, 10_000)).toBe(true)
+    expect(a!.node.peers().find((p) => p.id === holder.node.id)?.state).toBe('alive')
+    // Every peer answers that it has no copy: gone, not out of reach.
+    await expect(b!.node.get(cap)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
+
   it('a put that fails midway leaves nothing pinned anywhere, and keeps what other files use', async () => {
     await network(4)
     const [a, b] = cluster.nodes
@@ -337,6 +365,26 @@ describe('CasNode on an in-process network', () => {
     const { stream } = await b!.node.get(await a!.node.share('new'))
     expect((await readAll(stream)).equals(Buffer.concat([shared, tail]))).toBe(true)
     for (const p of await a!.node.placement(put.address)) expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
+  })
+
+  it('repairs a file put again after its delete, though every peer keeps the tombstones of that delete', async () => {
+    await network(5)
+    const [a] = cluster.nodes
+    const data = randomBytes(CHUNK * 8)
+    await a!.node.put(Readable.from([data]), { name: 'again' })
+    await a!.node.delete('again')
+    // Put again: the holders take the newer pins; every other node keeps its tombstones, so a copy
+    // pushed there by anyone but the owner (relayed pins rank below any tombstone) is refused.
+    const put = await a!.node.put(Readable.from([data]), { name: 'again' })
+    const blobs = (await a!.node.placement(put.address)).map((p) => p.blob)
+    const held = await Promise.all(cluster.nodes.map(async (t) => (t === a ? -1 : (await Promise.all(blobs.map((id) => t.store.has(id)))).filter(Boolean).length)))
+    const victim = cluster.nodes[held.indexOf(Math.max(...held))]!
+    await victim.node.stop()
+    const alive = cluster.nodes.filter((t) => t !== victim)
+    const ok = await eventually(async () => (await a!.node.placement(put.address)).every((x) => x.live === 3 && !x.holders.includes(victim.node.id)), 30_000)
+    expect(ok).toBe(true)
+    for (const id of blobs) expect(await holdersOf(alive, id)).toBeGreaterThanOrEqual(3)
+    expect(await eventually(async () => (await Promise.all(alive.map(async (t) => (await t.node.status()).underReplicated))).every((n) => n === 0))).toBe(true)
   })
 
   it('repairs after a holder dies: every blob back on 3 live nodes, none placed on the dead one', async () => {

@@ -17,6 +17,7 @@ export const FAST_TIMING = {
   repairDebounceMs: 100,
   bootstrapRetryMs: 300,
   repairGraceMs: 300,
+  deleteRetryMs: 300,
 }
 
 export interface TestNode {

@@ -66,8 +66,8 @@ export function registerTransferCommands(program: Command, ctx: CommandContext):
       })
       try {
         if (options.output === undefined) {
-          await writeToStdout(download.body, verify, ctx.io.stdout)
-          checkDigest(hash.digest('hex'), download.sha256, ref)
+          // Nothing to check when the reader took only the start (`cas get x | head`).
+          if (await writeToStdout(download.body, verify, ctx.io.stdout)) checkDigest(hash.digest('hex'), download.sha256, ref)
         } else {
           await writeToFile(download.body, verify, resolve(options.output), ctx.io.ownsProcess, () => {
             checkDigest(hash.digest('hex'), download.sha256, ref)
@@ -79,12 +79,16 @@ export function registerTransferCommands(program: Command, ctx: CommandContext):
     })
 }
 
-/** Size of an input file; a missing or unreadable one is a clear error before anything is sent. */
-async function inputSize(file: string): Promise<number> {
+/**
+ * Size of an input file; a missing or unreadable one is a clear error before anything is sent.
+ * Undefined for a pipe or a device (`cas put <(…)`, a FIFO): its size is unknown until it ends, so
+ * it is streamed as stdin is.
+ */
+async function inputSize(file: string): Promise<number | undefined> {
   try {
     const info = await stat(file)
     if (info.isDirectory()) throw new CasError('INPUT', `${file}: is a directory (put stores one file)`)
-    return info.size
+    return info.isFile() ? info.size : undefined
   } catch (err) {
     if (err instanceof CasError) throw err
     const code = errorCode(err)
@@ -99,12 +103,14 @@ function checkDigest(actual: string, expected: string, ref: string): void {
   }
 }
 
-async function writeToStdout(body: NodeJS.ReadableStream, verify: Transform, stdout: Writable): Promise<void> {
+/** Streams the download to stdout; false when the reader went away first (EPIPE). */
+async function writeToStdout(body: NodeJS.ReadableStream, verify: Transform, stdout: Writable): Promise<boolean> {
   try {
     await pipeline(body, verify, stdout, { end: false })
+    return true
   } catch (err) {
     // `cas get x | head`: the reader went away, which is not our failure.
-    if (errorCode(err) === 'EPIPE') return
+    if (errorCode(err) === 'EPIPE') return false
     throw downloadError(err)
   }
 }
