@@ -247,7 +247,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       ctx.health.answered(conn.peerId)
       ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
       // Back on a fresh connection (a restart is one): deletes it failed to take are told at once.
-      if (ctx.owedDeletes.has(conn.peerId)) this.tellOwed(conn.peerId)
+      if (ctx.owedDeletes.has(conn.peerId)) this.tellDeletesTo(conn.peerId)
     })
     ctx.membership.on('change', (change) => {
       this.emit('peer', change)
@@ -261,7 +261,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
         ctx.health.answered(change.id)
       }
       if (change.state === 'alive' || change.state === 'new') {
-        tellDeletes(ctx, change.id).catch((err: unknown) => ctx.logger.warn({ err, peer: change.id.slice(0, 16) }, 'could not tell a peer about deletes'))
+        this.tellDeletesTo(change.id)
       }
       if (change.state !== 'suspect') this.scheduleRepair(ctx.timing.repairDebounceMs)
     })
@@ -523,12 +523,13 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.deleteRetryTimer = ctx.clock.setTimeout(() => {
       if (this.stopped) return
       const live = new Set(ctx.membership.livePeers())
-      for (const peer of ctx.owedDeletes) if (live.has(peer)) this.tellOwed(peer)
+      for (const peer of ctx.owedDeletes) if (live.has(peer)) this.tellDeletesTo(peer)
       this.scheduleDeleteRetry()
     }, ctx.timing.deleteRetryMs)
   }
 
-  private tellOwed(peer: string): void {
+  /** Tells a peer every remembered delete, in the background (see deletes.ts). */
+  private tellDeletesTo(peer: string): void {
     tellDeletes(this.ctx, peer).catch((err: unknown) => this.ctx.logger.warn({ err, peer: peer.slice(0, 16) }, 'could not tell a peer about deletes'))
   }
 
