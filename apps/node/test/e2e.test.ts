@@ -62,12 +62,14 @@ describe('four daemons', () => {
   test('peers --json shows the three others alive', async () => {
     const peers = await eventually(async () => {
       const result = await cas(1, ['peers', '--json'])
-      const list = JSON.parse(result.out) as { id: string; state: string }[]
+      const list = JSON.parse(result.out) as { id: string; state: string; capacity: unknown }[]
       return list.filter((peer) => peer.state === 'alive').length === 3 ? list : undefined
     }, '3 alive peers')
     for (const peer of peers) {
       expect(Object.keys(peer)).toEqual(expect.arrayContaining(['id', 'addresses', 'state', 'lastSeen', 'capacity', 'used']))
       expect(peer.id).toMatch(/^[0-9a-f]{64}$/)
+      // Started without --capacity: unlimited, shown as status shows it.
+      expect(peer.capacity).toBeNull()
     }
     for (const node of [2, 3, 4]) {
       await eventually(async () => {

@@ -94,8 +94,9 @@ export const DEFAULT_TIMING = {
 export type Timing = { -readonly [K in keyof typeof DEFAULT_TIMING]: number }
 
 /**
- * A node advertises itself as full (and is skipped by placement) when less
- * than this much of its capacity is free: one window of chunks plus slack.
+ * A node counts as full (placement sends it no new copies) when no more than
+ * this much of its capacity is free: one window of chunks plus slack. Smaller
+ * nodes use an eighth of their capacity instead; see `isFull`.
  */
 export const FULL_MARGIN_BYTES = 64 * 1024 * 1024
 

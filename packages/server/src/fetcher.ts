@@ -50,8 +50,11 @@ export class BlobFetcher {
 
   private async fetchRemote(id: string): Promise<Buffer> {
     const { ctx } = this
-    const ranked = currentPlacement(ctx).rank(id).filter((p) => p !== ctx.id)
-    const holders = ranked.slice(0, ctx.replicas)
+    // Its holders as placement ranks them, and the full members ranked among them: those keep the copies they have.
+    const holders = currentPlacement(ctx)
+      .candidates(id, ctx.replicas)
+      .map((m) => m.id)
+      .filter((p) => p !== ctx.id)
     const tried = new Set<string>()
     // Peers that said they have no copy of this blob.
     const denied = new Set<string>()

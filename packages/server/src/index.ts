@@ -30,7 +30,7 @@ export {
   type ChunkRef,
 } from './manifest.js'
 export { formatCapability, parseCapability, parseRef, type Capability, type ParsedRef } from './capability.js'
-export { Placement, placeBlob, rankMembers, rendezvousWeight, type PlacementMember } from './placement.js'
+export { Placement, pickHolders, placeBlob, rankMembers, rendezvousWeight, type PlacementMember, type RankedMember } from './placement.js'
 export { Membership, isFull, type PeerRecord, type PeerState, type Member, type MembershipOptions } from './membership.js'
 export { Catalog, type FileRecord } from './catalog.js'
 export {

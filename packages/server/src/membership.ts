@@ -204,7 +204,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
 
   /**
    * Placement candidates: this node and every peer that is not dead, flagged
-   * full when less than {@link FULL_MARGIN_BYTES} of its capacity is free.
+   * full by {@link isFull}.
    * Suspects stay in so a slow peer does not move data around; repair starts
    * once a peer is declared dead.
    */
@@ -216,9 +216,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 }
 
-/** True when a node with this capacity and usage should receive no new blobs. */
+/**
+ * True when a node with this capacity and usage should receive no new blobs: when no more than
+ * {@link FULL_MARGIN_BYTES} of it is free, or an eighth of it for a capacity under 512 MiB (a
+ * small node still takes blobs; its store refuses a write that would go over).
+ */
 export function isFull(capacity: number, used: number): boolean {
-  return capacity - used < FULL_MARGIN_BYTES
+  return capacity - used <= Math.min(FULL_MARGIN_BYTES, Math.floor(capacity / 8))
 }
 
 function shuffle<T>(items: T[], random: () => number): void {

@@ -21,6 +21,7 @@ import { PeerHealth } from './peer-health.js'
 import { putFile, releaseUnfinishedPuts, type PutOptions, type PutResult } from './put.js'
 import { Repairer, type RepairReport } from './repair.js'
 import { askHas, currentPlacement } from './replicate.js'
+import { pickHolders } from './placement.js'
 import { registerHandlers } from './rpc.js'
 
 /** Components and settings of a node whose host already exists. */
@@ -74,6 +75,7 @@ export interface PeerInfo {
   state: PeerState
   /** ISO 8601. */
   lastSeen: string
+  /** Bytes offered; `Infinity` (JSON `null`) for unlimited, as in {@link NodeStatus}. */
   capacity: number
   used: number
 }
@@ -402,7 +404,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       addresses: [...m.addresses],
       state: m.state,
       lastSeen: new Date(m.lastSeen).toISOString(),
-      capacity: m.capacity,
+      // The wire carries "unlimited" as the largest safe integer (JSON has no Infinity).
+      capacity: m.capacity >= UNLIMITED_CAPACITY ? Number.POSITIVE_INFINITY : m.capacity,
       used: m.used,
     }))
   }
@@ -433,10 +436,10 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const ids = [r.address]
     for await (const b of walkBlobs(root, childLoader(fetcher))) ids.push(b.id)
     const placement = currentPlacement(ctx)
-    const holders = ids.map((id) => placement.holders(id, ctx.replicas))
+    const candidates = ids.map((id) => placement.candidates(id, ctx.replicas))
     const ask = new Map<string, string[]>()
-    holders.forEach((hs, i) => {
-      for (const h of hs) (ask.get(h) ?? ask.set(h, []).get(h)!).push(ids[i]!)
+    candidates.forEach((ms, i) => {
+      for (const m of ms) (ask.get(m.id) ?? ask.set(m.id, []).get(m.id)!).push(ids[i]!)
     })
     const have = new Map<string, Set<string>>()
     await Promise.all(
@@ -450,7 +453,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       }),
     )
     return ids.map((blob, i) => {
-      const hs = holders[i]!
+      const hs = pickHolders(candidates[i]!, ctx.replicas, (m) => have.get(m)?.has(blob) === true)
       return { blob, holders: hs, live: hs.filter((h) => have.get(h)?.has(blob) === true).length }
     })
   }

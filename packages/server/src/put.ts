@@ -6,7 +6,7 @@ import type { NodeContext } from './context.js'
 import { throwIfAborted } from './errors.js'
 import { encodeManifest, ManifestBuilder } from './manifest.js'
 import { unpinEverywhere } from './deletes.js'
-import { storeAndReplicate } from './replicate.js'
+import { shortfallReason, storeAndReplicate } from './replicate.js'
 import { TaskWindow } from './task-window.js'
 
 /** Options of a put. */
@@ -196,8 +196,9 @@ async function placeFile(
   const replicas = Number.isFinite(minCopies) ? minCopies : 0
   const result: PutResult = { address, size, sha256, replicas, ...(opts.name !== undefined ? { name: opts.name } : {}) }
   if (replicas < ctx.replicas) {
-    result.warning = `only ${replicas} of ${ctx.replicas} replicas confirmed for ${short.size} blob(s): too few live nodes; repair will add copies as nodes join`
-    ctx.logger.warn({ address, replicas, wanted: ctx.replicas, shortBlobs: short.size }, 'put under-replicated')
+    const reason = shortfallReason(ctx)
+    result.warning = `only ${replicas} of ${ctx.replicas} replicas confirmed for ${short.size} blob(s): ${reason}`
+    ctx.logger.warn({ address, replicas, wanted: ctx.replicas, shortBlobs: short.size, reason }, 'put under-replicated')
   }
   return result
 }

@@ -2,7 +2,7 @@ import { MAX_BATCH } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError } from './errors.js'
 import { readLocalForPeer } from './fetcher.js'
-import type { Placement } from './placement.js'
+import { pickHolders, type Placement, type RankedMember } from './placement.js'
 import { RateLimiter } from './rate-limiter.js'
 import { askHas, currentPlacement, pushBlob } from './replicate.js'
 import { TaskWindow } from './task-window.js'
@@ -140,12 +140,14 @@ export class Repairer {
       else if (await ctx.store.delete(id)) report.dropped++
     }
     const wanted = Math.min(ctx.replicas, placement.size)
-    const ranks = new Map<string, string[]>()
+    // Who to ask: each blob's holders, and the full members ranked among them (a full member that has
+    // a copy keeps being one of its holders).
+    const candidates = new Map<string, RankedMember[]>()
     const ask = new Map<string, string[]>()
     for (const id of ids) {
-      const holders = placement.holders(id, ctx.replicas)
-      ranks.set(id, holders)
-      for (const h of holders) if (h !== ctx.id) (ask.get(h) ?? ask.set(h, []).get(h)!).push(id)
+      const ranked = placement.candidates(id, ctx.replicas)
+      candidates.set(id, ranked)
+      for (const m of ranked) if (m.id !== ctx.id) (ask.get(m.id) ?? ask.set(m.id, []).get(m.id)!).push(id)
     }
     // have.get(peer) = set of ids it holds; unreachable peers are absent.
     const have = new Map<string, Set<string>>()
@@ -163,7 +165,7 @@ export class Repairer {
 
     const pushes: { id: string; to: string }[] = []
     for (const id of ids) {
-      const holders = ranks.get(id)!
+      const holders = pickHolders(candidates.get(id)!, ctx.replicas, (m) => m === ctx.id || have.get(m)?.has(id) === true)
       const selfHolder = holders.includes(ctx.id)
       const holding = holders.filter((h) => h === ctx.id || have.get(h)?.has(id) === true)
       const missing = holders.filter((h) => h !== ctx.id && have.get(h)?.has(id) === false)

@@ -6,7 +6,7 @@ import { firstSuccess } from './hedge.js'
 import { Placement } from './placement.js'
 
 /**
- * The current placement view: this node and every peer not dead, minus full ones, and minus peers
+ * The current placement view: this node and every peer not dead (full ones flagged), minus peers
  * that recently failed to answer (see {@link NodeContext.health}) unless that would leave fewer
  * candidates than the replication target (then this node's own link is the likelier problem).
  */
@@ -15,6 +15,15 @@ export function currentPlacement(ctx: NodeContext): Placement {
   const answering = members.filter((m) => !ctx.health.isDown(m.id))
   const room = (list: { full: boolean }[]): number => list.filter((m) => !m.full).length
   return new Placement(room(answering) >= Math.min(ctx.replicas, room(members)) ? answering : members)
+}
+
+/** Why blobs got fewer copies than wanted, as far as this node's view tells, and what will mend it. */
+export function shortfallReason(ctx: NodeContext): string {
+  const members = ctx.membership.placementMembers()
+  const full = members.filter((m) => m.full).length
+  if (members.length < ctx.replicas) return `only ${members.length} live node(s); repair will add copies as nodes join`
+  if (full > 0) return `${full} of the ${members.length} live nodes ${full === 1 ? 'is' : 'are'} full; repair will add copies once nodes have room`
+  return 'some holders did not take them in time; repair will add the missing copies'
 }
 
 /**
@@ -76,7 +85,7 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
  */
 export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
   markRecent(ctx, id)
-  const ranked = currentPlacement(ctx).rank(id)
+  const ranked = currentPlacement(ctx).targets(id)
   const holders = ranked.slice(0, ctx.replicas)
   const spare = ranked.slice(ctx.replicas).filter((p) => p !== ctx.id)
 

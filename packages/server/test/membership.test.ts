@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from '../src/clock.js'
-import { Membership, type PeerRecord } from '../src/membership.js'
+import { isFull, Membership, type PeerRecord } from '../src/membership.js'
 
 const ids = Array.from({ length: 5 }, (_, i) => String(i + 1).repeat(64).slice(0, 64))
 const timing = { suspectAfterMs: 1000, deadAfterMs: 3000, forgetAfterMs: 10_000 }
@@ -56,7 +56,7 @@ describe('Membership', () => {
     const m = member(ids[0]!, clock)
     expect(m.merge([{ id: 'nope', addresses: [], heartbeat: 1, capacity: 0, used: 0 }])).toBe(0)
     expect(m.merge([{ id: ids[0]!, addresses: [], heartbeat: 1e15, capacity: 0, used: 0 }])).toBe(0)
-    m.merge([{ id: ids[3]!, addresses: [], heartbeat: 1, capacity: 100, used: 0 }])
+    m.merge([{ id: ids[3]!, addresses: [], heartbeat: 1, capacity: 100, used: 90 }])
     expect(m.placementMembers().find((p) => p.id === ids[3])!.full).toBe(true)
   })
 
@@ -92,5 +92,18 @@ describe('Membership', () => {
     }
     expect(nodes.every((n) => n.livePeers().length === 59)).toBe(true)
     expect(rounds).toBeLessThanOrEqual(10)
+  })
+})
+
+describe('isFull', () => {
+  const MiB = 1024 * 1024
+  it('leaves 64 MiB free on a large node and an eighth of a small one', () => {
+    expect(isFull(10_000 * MiB, 10_000 * MiB - 65 * MiB)).toBe(false)
+    expect(isFull(10_000 * MiB, 10_000 * MiB - 64 * MiB)).toBe(true)
+    expect(isFull(Number.MAX_SAFE_INTEGER, 1e15)).toBe(false)
+    // A 16 MiB node takes blobs until 2 MiB is left, instead of never.
+    expect(isFull(16 * MiB, 13 * MiB)).toBe(false)
+    expect(isFull(16 * MiB, 14 * MiB)).toBe(true)
+    expect(isFull(0, 0)).toBe(true)
   })
 })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { Placement, placeBlob, rankMembers, rendezvousWeight } from '../src/placement.js'
+import { Placement, pickHolders, placeBlob, rankMembers, rendezvousWeight } from '../src/placement.js'
 
 const id = (s: string | number): string => createHash('sha256').update(String(s)).digest('hex')
 
@@ -37,5 +37,29 @@ describe('rendezvous placement', () => {
   it('returns every member when there are fewer than replicas', () => {
     expect(rankMembers(id('x'), nodes.slice(0, 2))).toHaveLength(2)
     expect(placeBlob(id('x'), nodes.slice(0, 2), 3)).toHaveLength(2)
+  })
+
+  it('keeps a full member that has a copy among the holders, and sends new copies past it', () => {
+    for (let i = 0; i < 50; i++) {
+      const blob = id(`f${i}`)
+      const ranked = new Placement(nodes).ranked(blob).map((m) => m.id)
+      const full = new Set([ranked[0]!, ranked[2]!])
+      const view = new Placement(nodes.map((n) => ({ ...n, full: full.has(n.id) })))
+      // Down to the third member with room: the two full ones ranked among them are worth asking.
+      expect(view.candidates(blob, 3).map((m) => m.id)).toEqual(ranked.slice(0, 5))
+      expect(view.targets(blob).slice(0, 3)).toEqual([ranked[1], ranked[3], ranked[4]])
+      expect(view.holders(blob, 3)).toEqual([ranked[1], ranked[3], ranked[4]])
+      expect(view.holders(blob, 3, (m) => m === ranked[0])).toEqual([ranked[0], ranked[1], ranked[3]])
+      expect(view.holders(blob, 3, (m) => full.has(m))).toEqual(ranked.slice(0, 3))
+      expect(pickHolders(view.candidates(blob, 3), 3, () => true)).toEqual(ranked.slice(0, 3))
+    }
+  })
+
+  it('asks every member when too few have room', () => {
+    const view = new Placement(nodes.map((n, i) => ({ ...n, full: i > 0 })))
+    expect(view.size).toBe(10)
+    expect(view.room).toBe(1)
+    expect(view.candidates(id('y'), 3)).toHaveLength(10)
+    expect(view.holders(id('y'), 3)).toEqual([nodes[0]!.id])
   })
 })

@@ -36,7 +36,8 @@ it('blobs a repair pass left alone as too recent are repaired once their grace i
 it('a node whose pass found blobs short while another holder was pushing them says so only until it looks again, soon', async () => {
   cluster = new FakeCluster()
   // The periodic pass is far away: only the recheck of the short blobs can clear the count in time.
-  const timing = { ...FAST_TIMING, repairIntervalMs: 10 * 60_000, repairRecheckMs: 500 }
+  // Pushes are slowed to a few seconds in all, so every survivor's first pass sees them in progress.
+  const timing = { ...FAST_TIMING, repairIntervalMs: 10 * 60_000, repairRecheckMs: 500, repairBytesPerSecond: 256 * 1024 }
   for (let i = 0; i < 5; i++) await cluster.add({ chunkSize: CHUNK, timing })
   expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 4))).toBe(true)
   const [a] = cluster.nodes

@@ -61,6 +61,13 @@ export class FakeCluster {
     return t
   }
 
+  /** A new temp folder, removed by {@link FakeCluster.close}. */
+  async scratch(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'cas-node-'))
+    this.dirs.push(dir)
+    return dir
+  }
+
   fakeHost(i: number): FakeHost {
     return this.nodes[i]!.host as FakeHost
   }
