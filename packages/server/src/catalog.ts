@@ -10,11 +10,23 @@ export interface FileRecord {
   size: number
   /** Hex SHA-256 of the plaintext. */
   sha256: string
-  name?: string
+  /** The names that point at this file, oldest first; none for a file put without a name. */
+  names: string[]
   /** ISO 8601. */
   createdAt: string
   /** Data chunks in the file. */
   chunks: number
+}
+
+/** A file to record: a put's result, with the name it was put under, if any. */
+export type NewFile = Omit<FileRecord, 'names'> & { name?: string }
+
+/** A record as stored: catalogs written before files could have several names hold one `name`. */
+type StoredRecord = Omit<FileRecord, 'names'> & { names?: string[]; name?: string }
+
+function fromStored(stored: StoredRecord): FileRecord {
+  const { name, names, ...rest } = stored
+  return { ...rest, names: names ?? (name !== undefined ? [name] : []) }
 }
 
 /**
@@ -34,7 +46,7 @@ export interface FileRecord {
 export class Catalog {
   private constructor(
     private readonly root: RootDatabase,
-    private readonly files: Database<FileRecord, string>,
+    private readonly files: Database<StoredRecord, string>,
     private readonly names: Database<string, string>,
     private readonly blobs: Database<Buffer, string>,
     private readonly refs: Database<number, string>,
@@ -55,7 +67,7 @@ export class Catalog {
       const root = open({ path, compression: false })
       const catalog = new Catalog(
         root,
-        root.openDB<FileRecord, string>({ name: CATALOG_DB_NAMES.files, encoding: 'json' }),
+        root.openDB<StoredRecord, string>({ name: CATALOG_DB_NAMES.files, encoding: 'json' }),
         root.openDB<string, string>({ name: CATALOG_DB_NAMES.names, encoding: 'string' }),
         root.openDB<Buffer, string>({ name: CATALOG_DB_NAMES.blobs, encoding: 'binary' }),
         root.openDB<number, string>({ name: CATALOG_DB_NAMES.refs, encoding: 'json' }),
@@ -76,7 +88,8 @@ export class Catalog {
 
   /** The record of a file by address. */
   get(address: string): FileRecord | undefined {
-    return this.files.get(address)
+    const stored = this.files.get(address)
+    return stored === undefined ? undefined : fromStored(stored)
   }
 
   /** The address a name points at. */
@@ -85,34 +98,52 @@ export class Catalog {
   }
 
   /**
-   * Records a file and takes a reference on each of its blobs; putting the same
-   * file again only updates its name. A name moved to another file is removed
-   * from the file it named before. Returns true when the file is new.
+   * Records a file and takes a reference on each of its blobs. Putting the same
+   * file again under another name adds that name: a file has as many names as
+   * it was put under, like a file with several hard links. A name points at one
+   * file: reused for another file, it moves there. Returns true when the file is new.
    */
-  async add(record: FileRecord, blobIds: Buffer, put?: number): Promise<boolean> {
+  async add(file: NewFile, blobIds: Buffer, put?: number): Promise<boolean> {
     return this.root.transaction(() => {
       // In the same transaction: the put is either still unfinished or a file here, never neither.
       if (put !== undefined) this.forgetPlacing(put)
-      const existing = this.files.get(record.address)
-      const next: FileRecord = existing === undefined ? record : { ...existing, name: record.name ?? existing.name }
-      if (record.name !== undefined) {
-        const previous = this.names.get(record.name)
-        if (previous !== undefined && previous !== record.address) {
-          const other = this.files.get(previous)
-          if (other !== undefined) {
-            const { name: _dropped, ...rest } = other
-            void this.files.put(previous, rest)
-          }
-        }
-        if (existing?.name !== undefined && existing.name !== record.name) void this.names.remove(existing.name)
-        void this.names.put(record.name, record.address)
+      const { name, ...fields } = file
+      const existing = this.get(file.address)
+      const next: FileRecord = existing ?? { ...fields, names: [] }
+      if (name !== undefined && !next.names.includes(name)) {
+        const previous = this.names.get(name)
+        if (previous !== undefined && previous !== file.address) this.dropName(previous, name)
+        next.names = [...next.names, name]
+        void this.names.put(name, file.address)
       }
-      void this.files.put(record.address, next)
+      void this.files.put(file.address, next)
       if (existing !== undefined) return false
-      void this.blobs.put(record.address, blobIds)
+      void this.blobs.put(file.address, blobIds)
       for (const id of splitIds(blobIds)) void this.refs.put(id, (this.refs.get(id) ?? 0) + 1)
       return true
     })
+  }
+
+  /**
+   * Removes one name of a file that keeps at least one other, and nothing else. Returns false (and
+   * changes nothing) when the name is unknown or the file's only name: removing that one is
+   * deleting the file, see {@link Catalog.remove}.
+   */
+  async unname(name: string): Promise<boolean> {
+    return this.root.transaction(() => {
+      const address = this.names.get(name)
+      const record = address === undefined ? undefined : this.get(address)
+      if (address === undefined || record === undefined || record.names.length < 2 || !record.names.includes(name)) return false
+      this.dropName(address, name)
+      void this.names.remove(name)
+      return true
+    })
+  }
+
+  /** Takes `name` off the record of `address` (within a transaction). */
+  private dropName(address: string, name: string): void {
+    const record = this.get(address)
+    if (record !== undefined) void this.files.put(address, { ...record, names: record.names.filter((n) => n !== name) })
   }
 
   /**
@@ -136,7 +167,7 @@ export class Catalog {
           void this.refs.put(id, n)
         }
       }
-      if (existing.name !== undefined && this.names.get(existing.name) === address) void this.names.remove(existing.name)
+      for (const name of fromStored(existing).names) if (this.names.get(name) === address) void this.names.remove(name)
       void this.blobs.remove(address)
       void this.files.remove(address)
       const unique = [...new Set(released)].filter((id) => !keep(id))
@@ -261,7 +292,7 @@ export class Catalog {
   /** Every file, ordered by address. */
   list(): FileRecord[] {
     const out: FileRecord[] = []
-    for (const { value } of this.files.getRange()) out.push(value)
+    for (const { value } of this.files.getRange()) out.push(fromStored(value))
     return out
   }
 

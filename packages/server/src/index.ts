@@ -32,7 +32,7 @@ export {
 export { formatCapability, parseCapability, parseRef, type Capability, type ParsedRef } from './capability.js'
 export { Placement, pickHolders, placeBlob, rankMembers, rendezvousWeight, type PlacementMember, type RankedMember } from './placement.js'
 export { Membership, isFull, type PeerRecord, type PeerState, type Member, type MembershipOptions } from './membership.js'
-export { Catalog, type FileRecord } from './catalog.js'
+export { Catalog, type FileRecord, type NewFile } from './catalog.js'
 export {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_REPLICAS,

@@ -126,6 +126,8 @@ interface Resolved {
   address: string
   fileKey: Buffer | undefined
   record: FileRecord | undefined
+  /** The name the file was referred to by, for a name ref. */
+  name?: string
 }
 
 /**
@@ -310,7 +312,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   async stat(ref: string): Promise<FileInfo> {
     this.assertOpen()
     const r = this.resolve(ref)
-    if (r.record !== undefined) return infoFromRecord(r.record)
+    if (r.record !== undefined) return infoFromRecord(r.record, r.name)
     const root = await loadRoot(new BlobFetcher(this.ctx), r.address, this.keyOf(r))
     return { address: r.address, size: root.size, sha256: root.sha256!, chunks: Math.ceil(root.size / root.chunkSize) }
   }
@@ -326,7 +328,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const root = await loadRoot(fetcher, r.address, this.keyOf(r))
     const info: FileInfo =
       r.record !== undefined
-        ? infoFromRecord(r.record)
+        ? infoFromRecord(r.record, r.name)
         : { address: r.address, size: root.size, sha256: root.sha256!, chunks: Math.ceil(root.size / root.chunkSize) }
     const range = normalizeRange(opts.range, root.size)
     const owned = r.record !== undefined
@@ -350,6 +352,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     const { ctx } = this
     const r = this.resolve(ref)
     if (r.record === undefined) throw new ServerError('FORBIDDEN', `file ${r.address} is not this node's; only its owner can delete it`)
+    // One name of a file that has others: only that name goes, and the file stays under the rest.
+    if (r.name !== undefined && (await ctx.catalog.unname(r.name))) return
     // The seq comes first: a put that places one of these blobs later pins it with a newer one.
     const seq = await ctx.catalog.nextSeq(ctx.clock.now())
     // Remembered with its seq in the same transaction, for the peers that are away now (deletes.ts);
@@ -368,7 +372,8 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.assertOpen()
     const { ctx } = this
     const wanted = Math.min(ctx.replicas, currentPlacement(ctx).size)
-    const entries = ctx.catalog.list().map((rec): CatalogEntry => {
+    // One entry per name (a file put under two names is listed twice), or one unnamed.
+    return ctx.catalog.list().flatMap((rec): CatalogEntry[] => {
       let replicas = wanted
       if (ctx.shortBlobs.size > 0) {
         for (const id of ctx.catalog.fileBlobs(rec.address) ?? []) {
@@ -376,16 +381,9 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
           if (n !== undefined) replicas = Math.min(replicas, n)
         }
       }
-      return {
-        ...(rec.name !== undefined ? { name: rec.name } : {}),
-        address: rec.address,
-        size: rec.size,
-        sha256: rec.sha256,
-        createdAt: rec.createdAt,
-        replicas,
-      }
+      const entry = { address: rec.address, size: rec.size, sha256: rec.sha256, createdAt: rec.createdAt, replicas }
+      return rec.names.length === 0 ? [entry] : rec.names.map((name) => ({ name, ...entry }))
     })
-    return entries
   }
 
   /** The capability of a file: `cas1:<address>:<fileKey>`. */
@@ -591,7 +589,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
         const address = catalog.resolveName(parsed.name)
         const record = address === undefined ? undefined : catalog.get(address)
         if (address === undefined || record === undefined) throw new ServerError('NOT_FOUND', `no file named ${JSON.stringify(parsed.name)}`)
-        return { address, fileKey: Buffer.from(record.fileKey, 'hex'), record }
+        return { address, fileKey: Buffer.from(record.fileKey, 'hex'), record, name: parsed.name }
       }
     }
   }
@@ -606,12 +604,13 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
   }
 }
 
-function infoFromRecord(rec: FileRecord): FileInfo {
+/** A file's info, named by `name` when it was referred to by one, else by its first name. */
+function infoFromRecord(rec: FileRecord, name = rec.names[0]): FileInfo {
   return {
     address: rec.address,
     size: rec.size,
     sha256: rec.sha256,
-    ...(rec.name !== undefined ? { name: rec.name } : {}),
+    ...(name !== undefined ? { name } : {}),
     createdAt: rec.createdAt,
     chunks: rec.chunks,
   }

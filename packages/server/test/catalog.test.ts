@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { open } from 'lmdb'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { Catalog, type FileRecord } from '../src/catalog.js'
+import { Catalog, type NewFile } from '../src/catalog.js'
+import { CATALOG_DB_NAMES } from '../src/constants.js'
 
 const h = (c: string): string => c.repeat(64)
 const ids = (...xs: string[]): Buffer => Buffer.concat(xs.map((x) => Buffer.from(h(x), 'hex')))
@@ -16,7 +18,7 @@ describe('Catalog', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const rec = (address: string, name?: string): FileRecord => ({
+  const rec = (address: string, name?: string): NewFile => ({
     address: h(address),
     fileKey: h('f'),
     size: 3,
@@ -96,14 +98,51 @@ describe('Catalog', () => {
     let cat = Catalog.open(dir)
     expect(await cat.add(rec('a', 'one'), ids('a', '1'))).toBe(true)
     expect(await cat.add(rec('a', 'uno'), ids('a', '1'))).toBe(false)
+    expect(cat.get(h('a'))!.names).toEqual(['one', 'uno'])
     expect(await cat.add(rec('b', 'one'), ids('b', '2'))).toBe(true)
     await cat.close()
     cat = Catalog.open(dir)
     expect(cat.resolveName('one')).toBe(h('b'))
     expect(cat.resolveName('uno')).toBe(h('a'))
-    expect(cat.get(h('a'))!.name).toBe('uno')
+    expect(cat.get(h('a'))!.names).toEqual(['uno'])
+    expect(cat.get(h('b'))!.names).toEqual(['one'])
     expect(cat.list().map((r) => r.address)).toEqual([h('a'), h('b')])
     expect(cat.fileBlobs(h('b'))).toEqual([h('b'), h('2')])
+    await cat.close()
+  })
+
+  it('takes one name off a file that keeps others, never its last one', async () => {
+    const cat = Catalog.open(dir)
+    await cat.add(rec('a', 'one'), ids('a', '1'))
+    await cat.add(rec('a', 'two'), ids('a', '1'))
+    await cat.add(rec('a'), ids('a', '1'))
+    expect(await cat.unname('nope')).toBe(false)
+    expect(await cat.unname('one')).toBe(true)
+    expect(cat.resolveName('one')).toBeUndefined()
+    expect(cat.get(h('a'))!.names).toEqual(['two'])
+    expect(await cat.unname('two')).toBe(false)
+    expect(cat.resolveName('two')).toBe(h('a'))
+    expect(cat.isReferenced(h('1'))).toBe(true)
+    // Removing the file takes every name with it.
+    await cat.add(rec('a', 'three'), ids('a', '1'))
+    expect(await cat.remove(h('a'))).toEqual([h('a'), h('1')])
+    expect([cat.resolveName('two'), cat.resolveName('three')]).toEqual([undefined, undefined])
+    await cat.close()
+  })
+
+  it('reads the one name of a record written before files had several', async () => {
+    let cat = Catalog.open(dir)
+    await cat.add(rec('a'), ids('a', '1'))
+    await cat.close()
+    // The record and name index as an older version wrote them.
+    const db = open({ path: dir, compression: false })
+    await db.openDB({ name: CATALOG_DB_NAMES.files, encoding: 'json' }).put(h('a'), { ...rec('a'), name: 'old' })
+    await db.openDB({ name: CATALOG_DB_NAMES.names, encoding: 'string' }).put('old', h('a'))
+    await db.close()
+    cat = Catalog.open(dir)
+    expect(cat.get(h('a'))!.names).toEqual(['old'])
+    await cat.add(rec('a', 'new'), ids('a', '1'))
+    expect(cat.list().map((r) => r.names)).toEqual([['old', 'new']])
     await cat.close()
   })
 

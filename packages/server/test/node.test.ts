@@ -163,6 +163,32 @@ describe('CasNode on an in-process network', () => {
     expect((await readAll(stream)).equals(keep)).toBe(true)
   })
 
+  it('the same content put under two names keeps both; removing one name keeps the file, removing the last deletes it', async () => {
+    await network(4)
+    const [a] = cluster.nodes
+    const data = randomBytes(CHUNK * 3 + 5)
+    const first = await a!.node.put(Readable.from([data]), { name: 'report.pdf' })
+    const second = await a!.node.put(Readable.from([data]), { name: 'copy of report.pdf' })
+    expect(second.address).toBe(first.address)
+    expect((await a!.node.list()).map((f) => [f.name, f.address])).toEqual([
+      ['report.pdf', first.address],
+      ['copy of report.pdf', first.address],
+    ])
+    expect((await a!.node.stat('copy of report.pdf')).name).toBe('copy of report.pdf')
+    const blobs = (await a!.node.placement(first.address)).map((p) => p.blob)
+
+    await a!.node.delete('report.pdf')
+    await expect(a!.node.stat('report.pdf')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    expect((await a!.node.list()).map((f) => f.name)).toEqual(['copy of report.pdf'])
+    for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBeGreaterThanOrEqual(3)
+    const { stream } = await a!.node.get('copy of report.pdf')
+    expect((await readAll(stream)).equals(data)).toBe(true)
+
+    await a!.node.delete('copy of report.pdf')
+    expect(await a!.node.list()).toEqual([])
+    for (const id of blobs) expect(await holdersOf(cluster.nodes, id)).toBe(0)
+  })
+
   it('a file deleted and put again is stored whole again, on 3 nodes, and reads back', async () => {
     await network(4)
     const [a, b] = cluster.nodes

@@ -57,8 +57,23 @@ export function ShareDialog({ api, file, onClose }: { api: Api; file: FileEntry;
   )
 }
 
-/** Asks before deleting a file from the network. */
-export function DeleteDialog({ api, file, onClose, onDeleted }: { api: Api; file: FileEntry; onClose: () => void; onDeleted: () => void }): JSX.Element {
+/**
+ * Asks before deleting a file from the network. A file put under several names is deleted by the
+ * name of its row: only that name goes while `otherNames` still name the same content.
+ */
+export function DeleteDialog({
+  api,
+  file,
+  otherNames,
+  onClose,
+  onDeleted,
+}: {
+  api: Api
+  file: FileEntry
+  otherNames: string[]
+  onClose: () => void
+  onDeleted: () => void
+}): JSX.Element {
   const notify = useNotify()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -66,7 +81,7 @@ export function DeleteDialog({ api, file, onClose, onDeleted }: { api: Api; file
     setBusy(true)
     setError(null)
     try {
-      await api.remove(file.address)
+      await api.remove(file.name === '' ? file.address : file.name)
       notify(`Deleted ${file.name}`, 'ok')
       onDeleted()
       onClose()
@@ -90,10 +105,23 @@ export function DeleteDialog({ api, file, onClose, onDeleted }: { api: Api; file
         </>
       }
     >
-      <p>
-        <strong class="break">{file.name}</strong> ({formatBytes(file.size)}) will be unpinned on every node that holds it, and its blobs
-        collected. Capabilities already shared stop working once they are gone. This cannot be undone.
-      </p>
+      {otherNames.length > 0 ? (
+        <p>
+          The name <strong class="break">{file.name}</strong> goes. Its content ({formatBytes(file.size)}) stays stored under{' '}
+          {otherNames.map((n, i) => (
+            <span key={n}>
+              {i > 0 && ', '}
+              <strong class="break">{n}</strong>
+            </span>
+          ))}
+          , and capabilities already shared keep working.
+        </p>
+      ) : (
+        <p>
+          <strong class="break">{file.name}</strong> ({formatBytes(file.size)}) will be unpinned on every node that holds it, and its blobs
+          collected. Capabilities already shared stop working once they are gone. This cannot be undone.
+        </p>
+      )}
       {error !== null && <p class="form-error">{error}</p>}
     </Dialog>
   )

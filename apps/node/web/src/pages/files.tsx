@@ -242,7 +242,15 @@ export function FilesPage({ api, target, uploads }: { api: Api; target: number; 
         </div>
       )}
       {open?.kind === 'share' && <ShareDialog api={api} file={open.file} onClose={() => setOpen(null)} />}
-      {open?.kind === 'delete' && <DeleteDialog api={api} file={open.file} onClose={() => setOpen(null)} onDeleted={refresh} />}
+      {open?.kind === 'delete' && (
+        <DeleteDialog
+          api={api}
+          file={open.file}
+          otherNames={all.filter((f) => f.address === open.file.address && f.name !== open.file.name && f.name !== '').map((f) => f.name)}
+          onClose={() => setOpen(null)}
+          onDeleted={refresh}
+        />
+      )}
       {open?.kind === 'fetch' && <FetchDialog api={api} onClose={() => setOpen(null)} />}
     </div>
   )

@@ -145,7 +145,7 @@ export function NetworkPage({ api, status, target, file }: { api: Api; status: N
           ) : (
             <ul class="under-list">
               {under.map((f) => (
-                <li key={f.address}>
+                <li key={f.address + f.name}>
                   <span class="file-name" title={f.name}>
                     {f.name}
                   </span>
@@ -173,7 +173,7 @@ export function NetworkPage({ api, status, target, file }: { api: Api; status: N
             >
               <option value="">Choose a file…</option>
               {(files.data ?? []).slice(0, 1000).map((f) => (
-                <option key={f.address} value={f.address}>
+                <option key={f.address + f.name} value={f.address}>
                   {f.name === '' ? f.address.slice(0, 12) : f.name}
                 </option>
               ))}
