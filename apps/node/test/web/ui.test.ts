@@ -155,6 +155,22 @@ describe.skipIf(!hasChromium)('web UI in chromium', () => {
     await one.setViewportSize({ width: 1360, height: 860 })
   })
 
+  it('deletes one name of content stored under two, and keeps the content under the other', async () => {
+    const auth = { authorization: `Bearer ${node(0).token}` }
+    const put = await fetch(`${node(0).url}/v1/files?name=${encodeURIComponent('dataset copy.bin')}`, { method: 'POST', headers: auth, body: big })
+    expect(((await put.json()) as { address: string }).address).toBe(address)
+    await one.goto(`${node(0).url}/#/files`)
+    await row(one, 'dataset copy.bin').getByRole('button', { name: 'Delete dataset copy.bin' }).click()
+    const dialog = one.getByRole('dialog', { name: 'Delete file?' })
+    await dialog.getByText('stays stored under').waitFor()
+    expect(await dialog.textContent()).toContain('dataset.bin')
+    await dialog.getByRole('button', { name: 'Delete' }).click()
+    await expect.poll(() => row(one, 'dataset copy.bin').count()).toBe(0)
+    expect(await row(one, 'dataset.bin').count()).toBe(1)
+    const list = (await (await fetch(`${node(0).url}/v1/files`, { headers: auth })).json()) as { name: string; address: string }[]
+    expect(list.filter((f) => f.address === address).map((f) => f.name)).toEqual(['dataset.bin'])
+  })
+
   it('deletes a file after confirmation', async () => {
     await one.goto(`${node(0).url}/#/files`)
     await row(one, 'dataset.bin').getByRole('button', { name: 'Delete dataset.bin' }).click()
