@@ -140,6 +140,18 @@ describe('commands against a running daemon', () => {
     expect(missing.stderr).toMatch(/^cas: .*data\.bin.*\n$/)
   })
 
+  test('peers, while alone, says what the dials of the bootstrap peers found', async () => {
+    const node = fakes.at(-1)!
+    node.peerList = []
+    expect((await cas(['--root', root, 'peers'], factory)).stdout).toMatch(/start the daemon with --bootstrap/)
+    node.bootstrap = [{ address: '127.0.0.1:7400', error: 'the peer has another network key' }, { address: '127.0.0.1:7500' }]
+    const alone = await cas(['--root', root, 'peers'], factory)
+    expect(alone.code).toBe(0)
+    expect(alone.stdout).not.toMatch(/start the daemon with --bootstrap/)
+    expect(alone.stdout).toContain('127.0.0.1:7400: the peer has another network key')
+    expect(alone.stdout).toContain('127.0.0.1:7500: not reached yet')
+  })
+
   test('put from a pipe that is not stdin (a FIFO, `<(…)`) streams it whole', async () => {
     const fifo = join(dir, 'fifo')
     execFileSync('mkfifo', [fifo])

@@ -144,6 +144,19 @@ export function decodeHello(bytes: Buffer): Hello {
   return parsed.data
 }
 
+/**
+ * A responder that cannot decrypt msg3 (another network key) closes the connection, so that is
+ * what a dialer sees: said plainly, since a wrong key is by far the likeliest reason.
+ */
+function closedAfterMsg3(err: unknown): never {
+  if (err instanceof P2PError && err.code === 'HANDSHAKE_FAILED' && /closed|connection error/.test(err.message)) {
+    throw new P2PError('HANDSHAKE_FAILED', 'the peer closed the connection after our last handshake message: it most likely has another network key', {
+      cause: err,
+    })
+  }
+  throw err
+}
+
 function asHandshakeError(err: unknown): P2PError {
   if (err instanceof P2PError && (err.code === 'HANDSHAKE_FAILED' || err.code === 'UNEXPECTED_PEER' || err.code === 'ABORTED')) return err
   return new P2PError('HANDSHAKE_FAILED', err instanceof Error ? err.message : 'handshake failed', { cause: err })
@@ -182,11 +195,19 @@ export async function performHandshake(params: HandshakeParams): Promise<SecureS
       }
       writeFrame(socket, state.writeMessage(ownHello))
       result = state.finish()
-      remoteHello = decodeHello(result.receive.decryptWithAd(Buffer.alloc(0), await reader.readFrame()))
+      remoteHello = decodeHello(result.receive.decryptWithAd(Buffer.alloc(0), await reader.readFrame().catch(closedAfterMsg3)))
     } else {
       state.readMessage(await reader.readFrame())
       writeFrame(socket, state.writeMessage())
-      remoteHello = decodeHello(state.readMessage(await reader.readFrame()))
+      const msg3 = await reader.readFrame()
+      let payload: Buffer
+      try {
+        payload = state.readMessage(msg3)
+      } catch (err) {
+        // msg3 is the first message under psk-dependent keys: a dialer with another key fails here.
+        throw new P2PError('HANDSHAKE_FAILED', 'the peer has another network key (its last handshake message did not decrypt)', { cause: err })
+      }
+      remoteHello = decodeHello(payload)
       result = state.finish()
       writeFrame(socket, result.send.encryptWithAd(Buffer.alloc(0), ownHello))
     }

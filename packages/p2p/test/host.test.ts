@@ -233,11 +233,14 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
     for (let i = 0; i < 3; i++) {
       const err = await rejection(outsider.connect(server.addresses[0]!))
       expect(['HANDSHAKE_FAILED', 'DIAL_FAILED']).toContain(err.code)
+      // Both sides say what is most likely wrong (the ban, once in place, refuses before a handshake).
+      if (i === 0) expect(causeMessages(err)).toMatch(/another network key/)
     }
     expect(connected).toBe(0)
     expect(server.connections()).toHaveLength(0)
     await until(() => logger.entries.filter((e) => /inbound handshake failed/.test(e.msg ?? '')).length >= 3)
-    const failure = logger.entries.find((e) => /inbound handshake failed/.test(e.msg ?? ''))!.obj as { remote: string }
+    const failure = logger.entries.find((e) => /inbound handshake failed/.test(e.msg ?? ''))!.obj as { remote: string; reason: string }
+    expect(failure.reason).toMatch(/another network key/)
     const remoteHost = failure.remote.slice(0, failure.remote.lastIndexOf(':'))
     await until(() => server.isBanned(remoteHost))
     // A banned remote is refused before any handshake work.
@@ -406,3 +409,10 @@ describe('dialing a silent listener', () => {
     }
   })
 })
+
+/** The messages of an error and its causes, joined. */
+function causeMessages(err: unknown): string {
+  const out: string[] = []
+  for (let e = err; e instanceof Error; e = e.cause) out.push(e.message)
+  return out.join(' <- ')
+}

@@ -1,3 +1,4 @@
+import { BOOTSTRAP_RETRY_MAX_MS } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError } from './errors.js'
 import { dialPeer } from './replicate.js'
@@ -8,19 +9,30 @@ import type { Member } from './membership.js'
  * machine and sends the table to a few random peers, dialling them by their
  * advertised addresses when not connected. While the node knows no live peer
  * it keeps retrying its bootstrap addresses, so a node that started first or
- * restarted finds its network again.
+ * restarted finds its network again. Each address that keeps failing is
+ * retried less often, from `bootstrapRetryMs` doubling up to
+ * {@link BOOTSTRAP_RETRY_MAX_MS}: a peer with another network key, or an
+ * address that is wrong, is not hammered (nor its log filled) every 2 s.
  */
 export class Gossiper {
   private timer: unknown
   private stopped = false
   private readonly sending = new Set<string>()
-  private lastBootstrap = Number.NEGATIVE_INFINITY
+  private readonly dialling = new Set<string>()
+  private readonly attempts: Map<string, BootstrapAttempt>
 
   constructor(
     private readonly ctx: NodeContext,
     private readonly bootstrap: string[],
     private readonly onRound: () => void = () => {},
-  ) {}
+  ) {
+    this.attempts = new Map(bootstrap.map((address) => [address, { failures: 0, nextAt: Number.NEGATIVE_INFINITY }]))
+  }
+
+  /** Each bootstrap address, with why the last dial failed while it keeps failing. */
+  bootstrapState(): { address: string; error?: string }[] {
+    return [...this.attempts].map(([address, a]) => ({ address, ...(a.error !== undefined ? { error: a.error } : {}) }))
+  }
 
   /** Dials the bootstrap addresses and starts the gossip rounds. */
   async start(): Promise<void> {
@@ -40,9 +52,7 @@ export class Gossiper {
     this.onRound()
     ctx.membership.tick()
     const targets = ctx.membership.gossipTargets()
-    if (ctx.membership.livePeers().length === 0 && ctx.clock.now() - this.lastBootstrap >= ctx.timing.bootstrapRetryMs) {
-      void this.joinBootstrap()
-    }
+    if (ctx.membership.livePeers().length === 0) void this.joinBootstrap()
     if (targets.length === 0) return
     const peers = ctx.membership.records()
     for (const target of targets) void this.sendTo(target, peers)
@@ -76,21 +86,53 @@ export class Gossiper {
     }
   }
 
+  /** Dials the bootstrap addresses that are due. */
   private async joinBootstrap(): Promise<void> {
     const { ctx } = this
-    this.lastBootstrap = ctx.clock.now()
-    await Promise.all(
-      this.bootstrap.map(async (addr) => {
-        try {
-          const conn = await ctx.host.connect(addr)
-          ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
-          await ctx.host.send(conn.peerId, 'gossip', { peers: ctx.membership.records() })
-          ctx.metrics.gossipSent++
-        } catch (err) {
-          if (isProgrammerError(err)) throw err
-          ctx.logger.warn({ addr, code: errorCode(err), err }, 'bootstrap peer unreachable')
-        }
-      }),
-    )
+    const now = ctx.clock.now()
+    const due = this.bootstrap.filter((addr) => !this.dialling.has(addr) && this.attempts.get(addr)!.nextAt <= now)
+    await Promise.all(due.map((addr) => this.dialBootstrap(addr)))
   }
+
+  private async dialBootstrap(addr: string): Promise<void> {
+    const { ctx } = this
+    const attempt = this.attempts.get(addr)!
+    this.dialling.add(addr)
+    try {
+      const conn = await ctx.host.connect(addr)
+      ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
+      await ctx.host.send(conn.peerId, 'gossip', { peers: ctx.membership.records() })
+      ctx.metrics.gossipSent++
+      if (attempt.failures > 0) ctx.logger.info({ addr, failures: attempt.failures }, 'bootstrap peer reached')
+      Object.assign(attempt, { failures: 0, nextAt: Number.NEGATIVE_INFINITY, error: undefined })
+    } catch (err) {
+      if (isProgrammerError(err)) throw err
+      attempt.failures++
+      const waitMs = Math.min(ctx.timing.bootstrapRetryMs * 2 ** (attempt.failures - 1), BOOTSTRAP_RETRY_MAX_MS)
+      attempt.nextAt = ctx.clock.now() + waitMs
+      const error = reasonOf(err)
+      // Said once, and again when the reason changes; each retry after that is a debug line.
+      const log = error !== attempt.error ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.debug.bind(ctx.logger)
+      log({ addr, code: errorCode(err), reason: error, retryInMs: waitMs }, 'bootstrap peer unreachable')
+      attempt.error = error
+    } finally {
+      this.dialling.delete(addr)
+    }
+  }
+}
+
+interface BootstrapAttempt {
+  /** Dials failed in a row. */
+  failures: number
+  /** Clock time (ms) before which it is not dialled again. */
+  nextAt: number
+  /** Why the last dial failed, while it keeps failing. */
+  error?: string
+}
+
+/** The innermost message of an error's causes that says most: a dial failure wraps the handshake's. */
+function reasonOf(err: unknown): string {
+  const messages: string[] = []
+  for (let e = err; e instanceof Error; e = e.cause) messages.push(e.message)
+  return messages.find((m) => /network key/.test(m)) ?? messages.join(': ')
 }

@@ -93,6 +93,8 @@ export interface NodeStatus {
   underReplicated: number
   /** Target copies per blob. */
   replicas: number
+  /** The bootstrap addresses, each with why its last dial failed while it keeps failing. */
+  bootstrap: { address: string; error?: string }[]
 }
 
 /** Where one blob of a file lives. */
@@ -421,6 +423,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       capacity: this.capacityOption ?? s.capacity,
       underReplicated: this.ctx.shortBlobs.size,
       replicas: this.ctx.replicas,
+      bootstrap: this.gossiper.bootstrapState(),
     }
   }
 

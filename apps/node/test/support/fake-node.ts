@@ -128,8 +128,13 @@ export class FakeNode implements NodeLike {
     return `cas1:${file.info.address}:${file.key}`
   }
 
+  /** What `peers()` answers: one alive peer unless a test sets another view. */
+  peerList: PeerInfo[] = [{ id: 'ab'.repeat(32), addresses: ['127.0.0.1:2'], state: 'alive', lastSeen: new Date().toISOString(), capacity: 100, used: 1 }]
+  /** What `status()` says of the bootstrap addresses. */
+  bootstrap: NodeStatus['bootstrap'] = []
+
   peers(): PeerInfo[] {
-    return [{ id: 'ab'.repeat(32), addresses: ['127.0.0.1:2'], state: 'alive', lastSeen: new Date().toISOString(), capacity: 100, used: 1 }]
+    return this.peerList
   }
 
   async status(): Promise<NodeStatus> {
@@ -142,6 +147,7 @@ export class FakeNode implements NodeLike {
       capacity: this.capacity,
       underReplicated: 0,
       replicas: 3,
+      bootstrap: this.bootstrap,
     }
   }
 

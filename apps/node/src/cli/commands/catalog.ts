@@ -44,9 +44,16 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
     .command('peers')
     .description("show the node's view of the network")
     .action(async (_options: unknown, command: Command) => {
-      const peers = await (await ctx.client(command)).peers()
+      const client = await ctx.client(command)
+      const peers = await client.peers()
       if (ctx.json(command)) return ctx.printJson(peers)
-      if (peers.length === 0) return ctx.print('no peers known; start the daemon with --bootstrap ADDR to join a network')
+      if (peers.length === 0) {
+        const { bootstrap } = await client.status()
+        if (bootstrap.length === 0) return ctx.print('no peers known; start the daemon with --bootstrap ADDR to join a network')
+        // Started with --bootstrap, yet alone: say what its dials found.
+        const lines = bootstrap.map((b) => `  ${b.address}: ${b.error ?? 'not reached yet'}`)
+        return ctx.print(['no peers yet; the daemon keeps dialling its bootstrap peers:', ...lines].join('\n'))
+      }
       ctx.print(
         table(
           ['ID', 'STATE', 'LAST SEEN', 'STORAGE', 'ADDRESSES'],
