@@ -257,6 +257,14 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     })
     ctx.membership.on('change', (change) => {
       this.emit('peer', change)
+      // What an operator wants to read in the log: who joined, who died, who came back (suspicion
+      // comes and goes with load, so it is a debug line).
+      const peer = change.id.slice(0, 16)
+      if (change.state === 'new') ctx.logger.info({ peer }, 'peer joined')
+      else if (change.state === 'dead') ctx.logger.info({ peer }, 'peer declared dead; repair will restore its copies elsewhere')
+      else if (change.state === 'alive' && change.previous === 'dead') ctx.logger.info({ peer }, 'peer back after being dead')
+      else if (change.state === 'forgotten') ctx.logger.info({ peer }, 'peer forgotten')
+      else ctx.logger.debug({ peer, state: change.state, previous: change.previous }, 'peer state changed')
       if (change.state === 'dead') {
         // Unheard of for deadAfterMs by anyone: after a network outage its TCP connection may sit in
         // retransmission backoff for minutes once the network is back, while a fresh dial works at

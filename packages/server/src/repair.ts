@@ -119,7 +119,9 @@ export class Repairer {
     ctx.metrics.repairPasses++
     ctx.metrics.repairQueue = 0
     ctx.events.emit('repair', report)
-    ctx.logger.debug({ ...report }, 'repair pass done')
+    // A pass that moved data is worth a line; the many that find everything in place are not.
+    if (report.pushed > 0 || report.dropped > 0) ctx.logger.info({ ...report }, 'repair pass moved copies')
+    else ctx.logger.debug({ ...report }, 'repair pass done')
     return report
   }
 
