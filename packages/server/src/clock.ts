@@ -27,6 +27,18 @@ export const systemClock: Clock = {
  * A simulated clock: time moves only when {@link ManualClock.advance} is
  * called, which fires due timers in time order.
  */
+/** Resolves once `promise` settles or `ms` pass on `clock`, whichever comes first. */
+export async function settlesWithin(clock: Clock, promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: TimerHandle
+  const timeout = new Promise<void>((resolve) => {
+    timer = clock.setTimeout(resolve, ms)
+  })
+  await Promise.race([promise.then(noop, noop), timeout])
+  clock.clearTimeout(timer)
+}
+
+function noop(): void {}
+
 export class ManualClock implements Clock {
   private time: number
   private seq = 0

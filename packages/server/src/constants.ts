@@ -100,6 +100,9 @@ export type Timing = { -readonly [K in keyof typeof DEFAULT_TIMING]: number }
  */
 export const FULL_MARGIN_BYTES = 64 * 1024 * 1024
 
+/** Longest a stopping node waits for the clean-ups of puts that failed as it stopped. */
+export const CLEANUP_WAIT_MS = 15_000
+
 /** Longest wait between dials of a bootstrap address that keeps failing (they start at `bootstrapRetryMs`). */
 export const BOOTSTRAP_RETRY_MAX_MS = 30_000
 

@@ -103,6 +103,8 @@ export interface NodeContext {
   readonly tellingDeletes: Set<string>
   /** Peers that failed to take some delete's unpins: told every remembered delete again soon (see deletes.ts). */
   readonly owedDeletes: Set<string>
+  /** Clean-ups of failed puts still running: stopping waits for them (see put.ts). */
+  readonly cleanups: Set<Promise<void>>
   /** Peers that recently failed to answer requests: placement routes around them for a while. */
   readonly health: PeerHealth
   /**

@@ -5,9 +5,9 @@ import type { Readable } from 'node:stream'
 import { CryptoPool, sealChunk, type ThreadSha256 } from '@cas/crypto'
 import { Catalog, type FileRecord } from './catalog.js'
 import { formatCapability, parseRef } from './capability.js'
-import { systemClock, type Clock } from './clock.js'
+import { settlesWithin, systemClock, type Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
-import { DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, UNLIMITED_CAPACITY, type Timing } from './constants.js'
+import { CLEANUP_WAIT_MS, DEFAULT_CHUNK_SIZE, GET_WINDOW, PUT_WINDOW, DEFAULT_REPLICAS, DEFAULT_TIMING, UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import { newMetrics, type NodeContext, type NodeMetrics } from './context.js'
 import { reapplyDeletesLocally, tellDeletes, unpinEverywhere } from './deletes.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
@@ -205,6 +205,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
       healing: new Set(),
       tellingDeletes: new Set(),
       owedDeletes: new Set(),
+      cleanups: new Set(),
       health: new PeerHealth(clock, timing.unresponsiveBackoffMs, timing.unresponsiveBackoffMaxMs),
     }
     this.gossiper = new Gossiper(this.ctx, opts.bootstrap ?? [], () => void this.refreshStats())
@@ -305,6 +306,9 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     this.scrubAbort.abort()
     await this.scrubbing
     await this.repairer.stop()
+    // The clean-ups of puts that failed as the node stopped need the catalog and the peers. Each is
+    // bounded by request timeouts; a crash in between is finished at the next start anyway.
+    if (this.ctx.cleanups.size > 0) await settlesWithin(this.ctx.clock, Promise.allSettled([...this.ctx.cleanups]), CLEANUP_WAIT_MS)
     await this.ctx.host.close()
     await this.ctx.catalog.close()
     await this.cryptoPool?.close()

@@ -50,7 +50,13 @@ export async function putFile(ctx: NodeContext, source: AsyncIterable<Uint8Array
     await window.drain().catch(() => {})
     const ids = [...placed]
     releasePlacing(ctx, placed)
-    cleanUpFailedPut(ctx, put, ids).catch((cleanupError: unknown) => ctx.logger.warn({ err: cleanupError }, 'could not unpin what a failed put had placed'))
+    // Not awaited (the caller learns of the failure now), but tracked: a put failing because the
+    // node is stopping (its transfer aborted) is cleaned up before the catalog and store close.
+    const cleaning = cleanUpFailedPut(ctx, put, ids).catch((cleanupError: unknown) =>
+      ctx.logger.warn({ err: cleanupError }, 'could not unpin what a failed put had placed'),
+    )
+    ctx.cleanups.add(cleaning)
+    void cleaning.finally(() => ctx.cleanups.delete(cleaning))
     throw err
   } finally {
     releasePlacing(ctx, placed)

@@ -300,6 +300,28 @@ describe('CasNode on an in-process network', () => {
     for (const p of await a!.node.placement(kept.address)) expect(await holdersOf(cluster.nodes, p.blob)).toBeGreaterThanOrEqual(3)
   })
 
+  it('a put that fails because its node is stopping is cleaned up before the node has stopped', async () => {
+    await network(3)
+    const [a, ...others] = cluster.nodes
+    const before = await Promise.all(others.map(async (t) => (await t.store.stat()).count))
+    const abort = new AbortController()
+    // A client cut off as the daemon shuts down: some chunks, then its upload is aborted.
+    async function* cutOff(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < 4; i++) yield randomBytes(CHUNK)
+      await new Promise((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error('upload aborted'))))
+    }
+    const putting = a!.node.put(cutOff(), { signal: abort.signal })
+    expect(await eventually(async () => (await Promise.all(others.map(async (t) => (await t.store.stat()).count))).some((n, i) => n > before[i]!))).toBe(true)
+    abort.abort()
+    await expect(putting).rejects.toThrow()
+    await a!.node.stop()
+    // Nothing left for the next start to finish: the peers' copies are unpinned and collected.
+    const catalog = Catalog.open(join(a!.dir, 'catalog'))
+    expect(catalog.unfinishedPuts()).toEqual([])
+    await catalog.close()
+    expect(await Promise.all(others.map(async (t) => (await t.store.stat()).count))).toEqual(before)
+  })
+
   /** The folder of a node that is to start again after a crash: its id, catalog path, open store, and three blobs for it. */
   async function crashedNodeFolder(): Promise<{
     id: string
