@@ -29,17 +29,22 @@ export function parseSize(text: string): number | undefined {
   return Number.isSafeInteger(bytes) ? bytes : undefined
 }
 
-/** Formats bytes for people: `1.5 MiB`. */
+const SIZE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
+
+/** Formats bytes for people: `512 B`, `1.5 KiB`, `10 MiB` (one decimal under 10, none from 10 on). */
 export function formatSize(bytes: number | null | undefined): string {
   // Peers advertise "unlimited" as the largest safe integer (the wire has no Infinity).
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes >= Number.MAX_SAFE_INTEGER) return 'unlimited'
-  if (bytes < 1024) return `${bytes} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-  let value = bytes / 1024
+  let value = bytes
   let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
+  let shown = value.toFixed(0)
+  // The unit is chosen by the number as shown, after rounding: 1048575 bytes is 1023.999 KiB, which
+  // would read "1024 KiB", so it is "1.0 MiB".
+  while (Number(shown) >= 1024 && unit < SIZE_UNITS.length - 1) {
     value /= 1024
     unit++
+    const tenths = value.toFixed(1)
+    shown = Number(tenths) < 10 ? tenths : value.toFixed(0)
   }
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`
+  return `${shown} ${SIZE_UNITS[unit]}`
 }

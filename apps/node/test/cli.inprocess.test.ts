@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
@@ -72,10 +74,34 @@ describe('usage errors exit 2', () => {
     [['daemon', '--log-level', 'loud']],
     [['demo', '--log-level', 'bogus']],
     [['demo', '--nodes', '99']],
+    [['help', 'nonsense']],
+    [['get', '']],
+    [['get', ' \t ']],
+    [['rm', '']],
+    [['share', '   ']],
+    [['put', 'file.txt', '--name', '   ']],
+    [['put', '-', '--name', '']],
   ])('cas %j', async (args) => {
     const run = await cas(args, factory)
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/^cas: .+\n$/)
+  })
+
+  test('help of an unknown command names it in one line; help of a known one is its help', async () => {
+    const unknown = await cas(['help', 'nonsense'], factory)
+    expect(unknown).toMatchObject({ code: 2, stdout: '' })
+    expect(unknown.stderr).toMatch(/^cas: unknown command 'nonsense' \(see cas --help\)\n$/)
+    const known = await cas(['help', 'put'], factory)
+    expect(known.code).toBe(0)
+    expect(known.stdout).toContain('Usage: cas put')
+    expect((await cas(['help'], factory)).stdout).toContain('Usage: cas [options] [command]')
+  })
+
+  test('an empty ref or name says so', async () => {
+    const get = await cas(['get', ' '], factory)
+    expect(get.stderr).toMatch(/^cas: .*'ref'.*empty.*\n$/)
+    const put = await cas(['put', '-', '--name', '  '], factory)
+    expect(put.stderr).toMatch(/^cas: .*'--name <name>'.*empty.*\n$/)
   })
 
   test('--help and --version exit 0; no command prints help and exits 2', async () => {
@@ -152,6 +178,14 @@ describe('commands against a running daemon', () => {
     expect(alone.stdout).toContain('127.0.0.1:7500: not reached yet')
   })
 
+  test('a name of only spaces is refused before anything is stored', async () => {
+    const file = join(dir, 'spaces.txt')
+    await writeFile(file, 'hello')
+    const put = await cas(['--root', root, 'put', file, '--name', '   '], factory)
+    expect(put).toMatchObject({ code: 2, stdout: '' })
+    expect(JSON.parse((await cas(['--root', root, 'ls', '--json'], factory)).stdout)).toEqual([])
+  })
+
   test('put from a pipe that is not stdin (a FIFO, `<(…)`) streams it whole', async () => {
     const fifo = join(dir, 'fifo')
     execFileSync('mkfifo', [fifo])
@@ -219,6 +253,27 @@ describe('commands against a running daemon', () => {
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/^cas: no daemon is running for .*; start one with `cas daemon`\n$/)
   })
+})
+
+test('a daemon that goes away in the middle of a put: the connection was lost, the file not stored, exit 1', async () => {
+  // Takes the first bytes of the upload, then drops the connection, as a killed daemon does.
+  const server = createServer((request) => request.once('data', () => request.socket.destroy()))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const root = join(dir, 'node')
+    await cas(['--root', root, 'init'], factory)
+    await writeFile(join(root, 'api'), `http://127.0.0.1:${(server.address() as AddressInfo).port}\n`)
+    await writeFile(join(root, 'api.token'), `${'a'.repeat(64)}\n`)
+    // Much more than the sockets buffer, so the upload is still being sent when the connection drops.
+    const file = join(dir, 'big.bin')
+    await writeFile(file, Buffer.alloc(64 * 1024 * 1024))
+    const put = await cas(['--root', root, 'put', file], factory)
+    expect(put).toMatchObject({ code: 1, stdout: '' })
+    expect(put.stderr).toMatch(/^cas: the connection to the daemon at http:\/\/127\.0\.0\.1:\d+ was lost during the upload .*; the file was not stored\n$/)
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
 })
 
 test('a bad config field is one line naming the field, exit 1', async () => {

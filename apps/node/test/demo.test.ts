@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { afterEach, expect, test } from 'vitest'
-import { assertBuilt, LongRunning } from './support/processes.js'
+import { casCommand } from '../src/cli/commands/demo.js'
+import { assertBuilt, CLI, LongRunning } from './support/processes.js'
 
 interface DemoInfo {
   dir: string
@@ -54,4 +57,25 @@ test('cas demo starts 4 nodes that serve the API and web UI, and Ctrl-C stops it
   expect(await demo.stop('SIGINT')).toEqual({ code: 0, signal: null })
   expect(existsSync(info.dir)).toBe(false)
   expect(demo.stderr).toContain('demo stopped')
+})
+
+test('the commands cas demo prints run as printed, from any folder', async () => {
+  assertBuilt()
+  demo = await LongRunning.start(['demo', '--nodes', '2'], (out) => out.includes('Press Ctrl-C'))
+  const status = demo.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line.endsWith(' status'))
+  // The built script, as `pnpm start` in the repository runs it: `cas` is not on the PATH there.
+  expect(status?.startsWith(`node ${CLI} --root `)).toBe(true)
+  const { stdout } = await promisify(execFile)('sh', ['-c', status!], { cwd: '/' })
+  expect(stdout).toMatch(/^node\s+[0-9a-f]{64}$/m)
+  expect(await demo.stop('SIGINT')).toEqual({ code: 0, signal: null })
+})
+
+test('the printed command is `cas` for the installed binary, else node and the script, quoted for a shell', () => {
+  expect(casCommand('/usr/local/bin/cas')).toBe('cas')
+  expect(casCommand(undefined)).toBe('cas')
+  expect(casCommand('/src/cas/apps/node/dist/cli.js')).toBe('node /src/cas/apps/node/dist/cli.js')
+  expect(casCommand("/home/Jo's files/cli.js")).toBe(`node '/home/Jo'\\''s files/cli.js'`)
 })

@@ -61,6 +61,37 @@ describe('parseSize / formatSize', () => {
     expect(formatSize(Number.MAX_SAFE_INTEGER)).toBe('unlimited')
     expect(formatSize(null)).toBe('unlimited')
   })
+
+  // The unit is picked by the number as shown: a value that rounds up to 1024 is the next unit's 1.0.
+  test.each([
+    [0, '0 B'],
+    [1023, '1023 B'],
+    [1023.6, '1.0 KiB'],
+    [1024, '1.0 KiB'],
+    [10188, '9.9 KiB'],
+    [10189, '10 KiB'],
+    [1024 * 1023.4, '1023 KiB'],
+    [1024 ** 2 - 1, '1.0 MiB'],
+    [1024 ** 2, '1.0 MiB'],
+    [1024 ** 3 - 1, '1.0 GiB'],
+    [1024 ** 4 - 1, '1.0 TiB'],
+    [1024 ** 5 * 3, '3.0 PiB'],
+  ])('formatSize(%d) is %s', (bytes, text) => {
+    expect(formatSize(bytes)).toBe(text)
+  })
+
+  test('formatSize never shows 1024 or more of a unit that has a next one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1024 ** 5 - 1 }), (bytes) => {
+        const [number, unit] = formatSize(bytes).split(' ')
+        expect(Number(number)).toBeLessThan(1024)
+        // The number shown is the size rounded, never more than half its last digit away.
+        const scale = 1024 ** ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'].indexOf(unit!)
+        const step = number!.includes('.') ? 0.1 : 1
+        expect(Math.abs(bytes / scale - Number(number))).toBeLessThanOrEqual(step / 2 + 1e-9)
+      }),
+    )
+  })
 })
 
 describe('parseHostPort', () => {

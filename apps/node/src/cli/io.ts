@@ -8,11 +8,13 @@ export interface CliIo {
   env: NodeJS.ProcessEnv
   /** Whether this run may install signal handlers and own the process (false in tests). */
   ownsProcess: boolean
+  /** Path of the running script (`process.argv[1]`), for commands printed to be run again; unset inside another program. */
+  script?: string
 }
 
 /** The running process's IO. */
 export function processIo(): CliIo {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ownsProcess: true }
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, ownsProcess: true, script: process.argv[1] }
 }
 
 /** Writes one line. */

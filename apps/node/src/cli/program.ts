@@ -20,7 +20,9 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--json', 'machine-readable output')
     .option('--debug', 'print stack traces of errors')
     .helpOption('-h, --help', 'show help')
-    .helpCommand('help [command]', 'show help for a command')
+    // Commander's own help command shows the program's help, and exits 0, for a command it does not
+    // know; this one says the command is unknown, as `cas nonsense` does.
+    .helpCommand(false)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -34,11 +36,26 @@ export function buildProgram(ctx: CommandContext): Command {
   registerTransferCommands(program, ctx)
   registerCatalogCommands(program, ctx)
   registerDemoCommand(program, ctx)
+  registerHelpCommand(program)
   // Subcommands report their errors (and their --help) the same way as the program.
   for (const command of program.commands) {
     command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true)
   }
   return program
+}
+
+/** `cas help [command]`. */
+function registerHelpCommand(program: Command): void {
+  program
+    .command('help')
+    .description('show help for a command')
+    .argument('[command]', 'the command')
+    .action((name: string | undefined) => {
+      if (name === undefined) program.help()
+      const command = program.commands.find((c) => c.name() === name || c.aliases().includes(name))
+      if (command === undefined) program.error(`unknown command '${name}'`, { code: 'commander.unknownCommand', exitCode: EXIT_USAGE })
+      command.help()
+    })
 }
 
 /**

@@ -82,12 +82,12 @@ export class ApiClient {
     const meter = new ByteMeter(Number.MAX_SAFE_INTEGER, options.onBytes)
     const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream' }
     if (options.size !== undefined) headers['content-length'] = options.size
-    const response = await this.#send('POST', `/v1/files${query}`, { headers, body: pipeline(source, meter, () => {}) })
     try {
+      const response = await this.#send('POST', `/v1/files${query}`, { headers, body: pipeline(source, meter, () => {}) })
       await expectOk(response, this.#where)
       return (await readJson(response)) as PutResult
     } finally {
-      // The daemon answered (maybe early, with an error): stop sending.
+      // The daemon answered (maybe early, with an error) or the connection failed: stop reading.
       source.destroy()
     }
   }
@@ -116,18 +116,27 @@ export class ApiClient {
     const url = new URL(path, this.#endpoint.url)
     return new Promise((resolve, reject) => {
       let answered = false
+      // How far the request got when it failed: a refused connection means no daemon, a dropped one
+      // a daemon that went away, and what became of an upload depends on whether all of it was sent.
+      const progress = { connected: false, sent: false, upload: options.body !== undefined }
       const req = httpRequest(url, {
         method,
         headers: { ...options.headers, authorization: `Bearer ${this.#endpoint.token}` },
         ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
       })
+      req.once('socket', (socket) => {
+        // A kept-alive socket is connected already.
+        if (socket.connecting) socket.once('connect', () => (progress.connected = true))
+        else progress.connected = true
+      })
+      req.once('finish', () => (progress.sent = true))
       req.once('response', (response) => {
         answered = true
         resolve(response)
       })
       req.on('error', (err) => {
         if (answered) return
-        reject(connectionError(err, this.#endpoint.url, this.#where))
+        reject(connectionError(err, this.#endpoint.url, this.#where, progress))
       })
       if (options.body === undefined) {
         req.end()
@@ -143,8 +152,19 @@ function filePath(ref: string): string {
   return `/v1/files/${encodeURIComponent(ref)}`
 }
 
-function connectionError(err: Error, url: string, where: string): CasError {
+/** Codes of a connection the daemon's end closed: killed or crashed while the request was under way. */
+const LOST_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE'])
+
+function connectionError(err: Error, url: string, where: string, progress: { connected: boolean; sent: boolean; upload: boolean }): CasError {
   const code = errorCode(err)
+  if (progress.connected && code !== undefined && LOST_CONNECTION_CODES.has(code)) {
+    const message = !progress.upload
+      ? `the connection to the daemon at ${url} was lost before it answered (${code})`
+      : progress.sent
+        ? `the connection to the daemon at ${url} was lost before it confirmed the upload (${code}); \`cas ls\` shows whether the file was stored`
+        : `the connection to the daemon at ${url} was lost during the upload (${code}); the file was not stored`
+    return new CasError('UNAVAILABLE', message, { cause: err })
+  }
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND') {
     return new CasError('DAEMON_NOT_RUNNING', `no daemon is answering at ${url} for ${where} (${code}); start one with \`cas daemon\``, {
       cause: err,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { formatSize } from '../../size.js'
+import { parseRef } from '../arguments.js'
 import type { CommandContext } from '../context.js'
 import { ago, shortId, table, usage } from '../format.js'
 
@@ -23,7 +24,7 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
   program
     .command('rm')
     .description('delete a file: unpin its blobs on every holder')
-    .argument('<ref>', 'address or name')
+    .argument('<ref>', 'address or name', parseRef)
     .action(async (ref: string, _options: unknown, command: Command) => {
       await (await ctx.client(command)).remove(ref)
       if (ctx.json(command)) ctx.printJson({ removed: ref })
@@ -33,7 +34,7 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
   program
     .command('share')
     .description('print the capability (cas1:…) that lets any node of the network fetch and decrypt a file')
-    .argument('<ref>', 'address or name')
+    .argument('<ref>', 'address or name', parseRef)
     .action(async (ref: string, _options: unknown, command: Command) => {
       const capability = await (await ctx.client(command)).share(ref)
       if (ctx.json(command)) ctx.printJson({ capability })

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander'
+import { basename } from 'node:path'
 import { LOG_LEVELS, type LogLevel } from '../../config.js'
 import { DEMO_NODES } from '../../constants.js'
 import type { Demo } from '../../demo.js'
@@ -43,9 +44,8 @@ function printJson(ctx: CommandContext, demo: Demo): void {
 }
 
 function printWalkthrough(ctx: CommandContext, demo: Demo): void {
-  // Under `pnpm start` the binary is not on PATH; show commands that work from the same place.
-  const cas = ctx.io.env.npm_lifecycle_event !== undefined ? 'pnpm cas' : 'cas'
-  const root = (i: number): string => demo.daemons[i - 1]?.paths.root ?? ''
+  const cas = casCommand(ctx.io.script)
+  const root = (i: number): string => shellWord(demo.daemons[i - 1]?.paths.root ?? '')
   const last = demo.daemons.length
   ctx.print(`CAS demo: ${demo.daemons.length} nodes on 127.0.0.1, one network, files in ${demo.dir}`)
   ctx.print()
@@ -70,4 +70,20 @@ function printWalkthrough(ctx: CommandContext, demo: Demo): void {
   for (const [command, comment] of steps) ctx.print(`  ${comment === '' ? command : `${command.padEnd(width)}  # ${comment}`}`)
   ctx.print()
   ctx.print('Press Ctrl-C to stop the demo; its folder is removed.')
+}
+
+/**
+ * The command that runs this CLI again from any folder, for commands printed to be copied: `cas` when
+ * it was started as the installed `cas`, else node and the script's path. From the repository
+ * (`pnpm start`, `node apps/node/dist/cli.js`) `cas` is not on the PATH, and `pnpm cas` works only
+ * in the repository's root folder.
+ */
+export function casCommand(script: string | undefined): string {
+  if (script === undefined || basename(script) === 'cas') return 'cas'
+  return `node ${shellWord(script)}`
+}
+
+/** Quotes a word for a POSIX shell when it needs it (a path with spaces). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }

@@ -8,6 +8,7 @@ import { Transform, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { EXIT_INTERRUPTED, READ_CHUNK_BYTES } from '../../constants.js'
 import { CasError, errorCode } from '../../errors.js'
+import { parseName, parseRef } from '../arguments.js'
 import type { CommandContext } from '../context.js'
 import { startProgress } from '../progress.js'
 
@@ -17,7 +18,7 @@ export function registerTransferCommands(program: Command, ctx: CommandContext):
     .command('put')
     .description('store a file (or stdin with -) and print its address')
     .argument('<file>', 'file to store, or - for stdin')
-    .option('--name <name>', 'name in the catalog (default: the file name; none for stdin)')
+    .option('--name <name>', 'name in the catalog (default: the file name; none for stdin)', parseName)
     .action(async (file: string, options: { name?: string }, command: Command) => {
       const json = ctx.json(command)
       let size: number | undefined
@@ -50,7 +51,7 @@ export function registerTransferCommands(program: Command, ctx: CommandContext):
   program
     .command('get')
     .description('fetch a file by address, name or capability; to stdout unless -o')
-    .argument('<ref>', 'address, name or cas1: capability')
+    .argument('<ref>', 'address, name or cas1: capability', parseRef)
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .action(async (ref: string, options: { output?: string }, command: Command) => {
       const client = await ctx.client(command)
