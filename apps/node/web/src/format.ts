@@ -9,8 +9,15 @@ export function formatBytes(bytes: number): string {
     value /= 1024
     unit++
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1
-  return `${value.toFixed(digits)} ${UNITS[unit]}`
+  // Digits are chosen by the value as rounded: 99.99 KiB is "100 KiB", not "100.0 KiB".
+  let shown = unit === 0 || Number(value.toFixed(1)) >= 100 ? value.toFixed(0) : value.toFixed(1)
+  // Rounding can reach 1024 (1048575 B is 1023.999 KiB), which reads as the next unit.
+  if (Number(shown) >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024
+    unit++
+    shown = value.toFixed(1)
+  }
+  return `${shown} ${UNITS[unit]}`
 }
 
 /** 42 → "42 s", 150 → "2 min 30 s", 7300 → "2 h 1 min". */
