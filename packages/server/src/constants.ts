@@ -80,8 +80,13 @@ export const DEFAULT_TIMING = {
   scrubDelayMs: 5 * 60_000,
   /** Time from the end of one scrub to the start of the next; the store bounds its rate. */
   scrubIntervalMs: 60 * 60_000,
-  /** How often an unreachable bootstrap address is retried while alone. */
+  /** How often an unreachable bootstrap address is retried while alone, at first (the wait doubles up to BOOTSTRAP_RETRY_MAX_MS). */
   bootstrapRetryMs: 2_000,
+  /**
+   * With peers, a bootstrap node this node does not see alive is dialled this often: a bootstrap
+   * node restarted after its peers forgot it, knowing nobody, is brought back into the network.
+   */
+  bootstrapRefreshMs: 30_000,
   /**
    * A peer that failed to take a delete's unpins (down for a moment, restarting, or slow) is told
    * every remembered delete again after this long, while it is not dead; a dead one is told once

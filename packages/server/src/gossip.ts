@@ -26,7 +26,7 @@ export class Gossiper {
     private readonly bootstrap: string[],
     private readonly onRound: () => void = () => {},
   ) {
-    this.attempts = new Map(bootstrap.map((address) => [address, { failures: 0, nextAt: Number.NEGATIVE_INFINITY }]))
+    this.attempts = new Map(bootstrap.map((address) => [address, { failures: 0, nextAt: Number.NEGATIVE_INFINITY, triedAt: Number.NEGATIVE_INFINITY }]))
   }
 
   /** Each bootstrap address, with why the last dial failed while it keeps failing. */
@@ -52,7 +52,7 @@ export class Gossiper {
     this.onRound()
     ctx.membership.tick()
     const targets = ctx.membership.gossipTargets()
-    if (ctx.membership.livePeers().length === 0) void this.joinBootstrap()
+    void this.joinBootstrap(ctx.membership.livePeers().length === 0 ? 'alone' : 'refresh')
     if (targets.length === 0) return
     const peers = ctx.membership.records()
     for (const target of targets) void this.sendTo(target, peers)
@@ -86,11 +86,22 @@ export class Gossiper {
     }
   }
 
-  /** Dials the bootstrap addresses that are due. */
-  private async joinBootstrap(): Promise<void> {
+  /**
+   * Dials the bootstrap addresses that are due: all of them while alone; with peers, those whose
+   * node this one does not see alive, every `bootstrapRefreshMs`. Without that, a bootstrap node
+   * restarted after its peers had forgotten it would stay alone, or in an island with the few nodes
+   * that started since.
+   */
+  private async joinBootstrap(why: 'alone' | 'refresh' = 'alone'): Promise<void> {
     const { ctx } = this
     const now = ctx.clock.now()
-    const due = this.bootstrap.filter((addr) => !this.dialling.has(addr) && this.attempts.get(addr)!.nextAt <= now)
+    const due = this.bootstrap.filter((addr) => {
+      const attempt = this.attempts.get(addr)!
+      if (this.dialling.has(addr) || attempt.nextAt > now) return false
+      if (why === 'alone') return now - attempt.triedAt >= ctx.timing.bootstrapRetryMs
+      const known = attempt.peerId === undefined ? undefined : ctx.membership.get(attempt.peerId)
+      return known?.state !== 'alive' && now - attempt.triedAt >= ctx.timing.bootstrapRefreshMs
+    })
     await Promise.all(due.map((addr) => this.dialBootstrap(addr)))
   }
 
@@ -98,8 +109,10 @@ export class Gossiper {
     const { ctx } = this
     const attempt = this.attempts.get(addr)!
     this.dialling.add(addr)
+    attempt.triedAt = ctx.clock.now()
     try {
       const conn = await ctx.host.connect(addr)
+      attempt.peerId = conn.peerId
       ctx.membership.observe({ id: conn.peerId, addresses: conn.hello.addresses, capacity: conn.hello.capacity, used: conn.hello.used })
       await ctx.host.send(conn.peerId, 'gossip', { peers: ctx.membership.records() })
       ctx.metrics.gossipSent++
@@ -126,6 +139,10 @@ interface BootstrapAttempt {
   failures: number
   /** Clock time (ms) before which it is not dialled again. */
   nextAt: number
+  /** Clock time (ms) of the last dial. */
+  triedAt: number
+  /** The node last reached at this address. */
+  peerId?: string
   /** Why the last dial failed, while it keeps failing. */
   error?: string
 }

@@ -35,3 +35,18 @@ it('a bootstrap peer that comes up late is reached, and its failures are forgott
   await expect.poll(async () => (await b.node.status()).peers, { timeout: 10_000 }).toBe(1)
   expect((await b.node.status()).bootstrap).toEqual([{ address: late.host.addresses[0] }])
 })
+
+it('a bootstrap node that comes up after its network formed without it is brought in', async () => {
+  cluster = new FakeCluster()
+  const seed = await cluster.add()
+  cluster.fakeHost(0).offline = true
+  // b and c find each other without the seed (c also knows b's address): they are not alone, so
+  // only the periodic look at the bootstrap node brings the seed, which knows nobody, in.
+  const b = await cluster.add({ bootstrap: seed.host.addresses })
+  await cluster.add({ bootstrap: [seed.host.addresses[0]!, b.host.addresses[0]!] })
+  await expect.poll(() => b.node.peers().filter((p) => p.state === 'alive').length, { timeout: 5_000 }).toBe(1)
+  cluster.fakeHost(0).offline = false
+  await expect
+    .poll(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 2), { timeout: 10_000 })
+    .toBe(true)
+})

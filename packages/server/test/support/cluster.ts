@@ -16,6 +16,7 @@ export const FAST_TIMING = {
   repairIntervalMs: 1000,
   repairDebounceMs: 100,
   bootstrapRetryMs: 300,
+  bootstrapRefreshMs: 1000,
   repairGraceMs: 300,
   deleteRetryMs: 300,
 }
