@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { buildHttpApi, type HttpApi } from '../src/http/app.js'
@@ -31,6 +32,27 @@ async function upload(body: Buffer, name?: string): Promise<Response> {
   const query = name === undefined ? '' : `?name=${encodeURIComponent(name)}`
   return fetch(`${base}/v1/files${query}`, { method: 'POST', headers: auth, body })
 }
+
+/** Sends `text` as is on a new connection and resolves with all the server wrote back. */
+async function rawRequest(text: string): Promise<string> {
+  const { hostname, port } = new URL(base)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(text))
+    let answer = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (answer += chunk))
+    socket.on('close', () => resolve(answer))
+    socket.on('error', reject)
+  })
+}
+
+/** The status and JSON body of a raw HTTP/1.1 response. */
+function parseRaw(answer: string): { status: number; body: unknown } {
+  const [head = '', body = ''] = answer.split('\r\n\r\n')
+  return { status: Number(head.split(' ')[1]), body: JSON.parse(body) }
+}
+
+const apiError = (code: string): unknown => ({ error: { code, message: expect.any(String) } })
 
 describe('HTTP API edge cases (in-memory node)', () => {
   beforeEach(async () => start())
@@ -127,6 +149,71 @@ describe('HTTP API edge cases (in-memory node)', () => {
     expect(text).toContain('cas_peers{state="alive"} 1')
     expect(text).toContain('cas_node_repair_queue 0')
     expect(text).toMatch(/cas_http_request_duration_seconds_count\{method="POST",route="\/v1\/files",status="201"\} 1/)
+  })
+})
+
+describe('requests the framework refuses, and methods a path does not serve', () => {
+  beforeEach(async () => start())
+  afterEach(async () => api.app.close())
+
+  test('a URL the router cannot route answers in the JSON error shape', async () => {
+    const badEscape = await fetch(`${base}/v1/files/%E0%A4%A`, { headers: auth })
+    expect(badEscape.status).toBe(400)
+    expect(badEscape.headers.get('content-type')).toContain('application/json')
+    expect(await badEscape.json()).toEqual(apiError('BAD_REQUEST'))
+    const tooLong = await fetch(`${base}/v1/files/${'a'.repeat(3000)}`, { headers: auth })
+    expect(tooLong.status).toBe(414)
+    expect(await tooLong.json()).toEqual(apiError('URI_TOO_LONG'))
+    const badType = await fetch(`${base}/v1/files?name=t`, { method: 'POST', headers: { ...auth, 'content-type': ';;' }, body: 'x' })
+    expect(badType.status).toBe(415)
+    expect(await badType.json()).toEqual(apiError('UNSUPPORTED_MEDIA_TYPE'))
+  })
+
+  test("what Node's HTTP parser refuses answers in the JSON error shape too", async () => {
+    const bigHeaders = parseRaw(await rawRequest(`GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))
+    expect(bigHeaders).toEqual({ status: 431, body: apiError('HEADERS_TOO_LARGE') })
+    const notHttp = parseRaw(await rawRequest('NOT HTTP\r\n\r\n'))
+    expect(notHttp).toEqual({ status: 400, body: apiError('BAD_REQUEST') })
+    const badLength = parseRaw(await rawRequest('POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n'))
+    expect(badLength).toEqual({ status: 400, body: apiError('BAD_REQUEST') })
+  })
+
+  test('a known path with a wrong method answers 405 with Allow; an unknown path stays 404', async () => {
+    const status = await fetch(`${base}/v1/status`, { method: 'DELETE', headers: auth })
+    expect(status.status).toBe(405)
+    expect(status.headers.get('allow')).toBe('GET, HEAD')
+    expect(await status.json()).toEqual(apiError('METHOD_NOT_ALLOWED'))
+    const files = await fetch(`${base}/v1/files`, { method: 'PUT', headers: auth, body: 'x' })
+    expect(files.status).toBe(405)
+    expect(files.headers.get('allow')).toBe('GET, HEAD, POST')
+    const file = await fetch(`${base}/v1/files/some-name`, { method: 'POST', headers: auth })
+    expect(file.status).toBe(405)
+    expect(file.headers.get('allow')).toBe('DELETE, GET, HEAD')
+    // The token is still asked for first: a wrong method tells a stranger nothing either.
+    expect((await fetch(`${base}/v1/status`, { method: 'DELETE' })).status).toBe(401)
+    const unknown = await fetch(`${base}/v1/nothing`, { method: 'DELETE', headers: auth })
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual(apiError('NOT_FOUND'))
+  })
+
+  test('HEAD /v1/files answers as GET does, without the body', async () => {
+    await upload(Buffer.from('hello'), 'hello.txt')
+    const get = await fetch(`${base}/v1/files`, { headers: auth })
+    const head = await fetch(`${base}/v1/files`, { method: 'HEAD', headers: auth })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'))
+    expect(head.headers.get('content-length')).toBe(String((await get.arrayBuffer()).byteLength))
+    expect(await head.text()).toBe('')
+  })
+
+  test('an upload answers 201 with Location naming the new file', async () => {
+    const res = await upload(Buffer.from('located'), 'here.txt')
+    expect(res.status).toBe(201)
+    const put = (await res.json()) as { address: string; name: string }
+    expect(put.name).toBe('here.txt')
+    expect(res.headers.get('location')).toBe(`/v1/files/${put.address}`)
+    const back = await fetch(new URL(res.headers.get('location')!, base), { headers: auth })
+    expect(await back.text()).toBe('located')
   })
 })
 

@@ -6,7 +6,9 @@ import type { NodeLike } from '../node-like.js'
 import { VERSION } from '../version.js'
 import { TokenCheck, presentedToken } from './auth.js'
 import { registerFileRoutes } from './files.js'
+import { answerFrameworkError, clientErrorHandler } from './framework-errors.js'
 import { errorBody, toHttpError } from './http-errors.js'
+import { answerWrongMethods } from './method-not-allowed.js'
 import { createMetrics, type ApiMetrics } from './metrics.js'
 import { Transfers } from './transfers.js'
 
@@ -72,9 +74,12 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     connectionTimeout: HTTP_IDLE_TIMEOUT_MS,
     // A 5 GiB transfer takes as long as it takes; idle connections are cut by connectionTimeout.
     requestTimeout: 0,
-    exposeHeadRoutes: false,
+    // HEAD of every GET route, as HTTP asks; a route with a cheaper HEAD of its own opts out.
+    exposeHeadRoutes: true,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: clientErrorHandler(loggerInstance),
   })
   app.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS
   app.server.maxConnections = HTTP_MAX_CONNECTIONS
@@ -121,6 +126,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     reply.code(404).type('application/json').send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)),
   )
 
+  const registerWrongMethods = answerWrongMethods(app)
   registerFileRoutes(app, { node, metrics, transfers, maxUploadBytes: options.maxUploadBytes })
 
   app.get('/v1/peers', () => Promise.resolve(node.peers()))
@@ -134,5 +140,6 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       reply.type('text/plain').send(`cas ${VERSION}: the HTTP API is under /v1 (the web UI is not built: pnpm --filter @cas/node build)\n`),
     )
   }
+  registerWrongMethods()
   return { app, transfers, metrics }
 }

@@ -47,7 +47,10 @@ export function registerFileRoutes(app: FastifyInstance, options: FileRoutesOpti
     try {
       const result = await node.put(meter, { ...(name === undefined ? {} : { name }), signal: transfer.signal })
       // `name` is always present (null for an unnamed upload): DESIGN §6 fields keep their names.
-      return await reply.code(201).send({ name: null, ...result })
+      return await reply
+        .code(201)
+        .header('location', `/v1/files/${result.address}`)
+        .send({ name: null, ...result })
     } catch (err) {
       // Report why the upload stopped (limit, shutdown) rather than how the node noticed.
       throw meter.limitError ?? (transfer.signal.aborted ? (transfer.signal.reason as Error) : err)
@@ -60,7 +63,8 @@ export function registerFileRoutes(app: FastifyInstance, options: FileRoutesOpti
 
   app.get('/v1/files', async () => (await node.list()).map((entry) => ({ name: null, ...entry })))
 
-  app.get('/v1/files/:ref', async (request: RefRequest, reply) => {
+  // Its HEAD, below, answers from stat() alone instead of opening a download and dropping it.
+  app.get('/v1/files/:ref', { exposeHeadRoute: false }, async (request: RefRequest, reply) => {
     const { ref } = request.params
     const info = await node.stat(ref)
     setFileHeaders(reply, info, request.query.download)

@@ -53,9 +53,14 @@ export function toHttpError(err: unknown): HttpError {
   // Fastify's errors carry a statusCode and an FST_* code.
   const statusCode = (err as { statusCode?: unknown } | null)?.statusCode
   if (!(err instanceof CasError) && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return { status: statusCode, code: CODE_BY_STATUS[statusCode] ?? 'BAD_REQUEST', message: oneLine(errorMessage(err)) }
+    return { status: statusCode, code: codeOfStatus(statusCode), message: oneLine(errorMessage(err)) }
   }
   return { status: 500, code: 'INTERNAL', message: oneLine(errorMessage(err)) }
+}
+
+/** The API's code for a 4xx status that Fastify or Node's HTTP parser chose. */
+export function codeOfStatus(status: number): string {
+  return CODE_BY_STATUS[status] ?? 'BAD_REQUEST'
 }
 
 /** The body of an error response. */
