@@ -98,10 +98,12 @@ describe('HTTP API edge cases (in-memory node)', () => {
     expect(metrics.status).toBe(401)
   })
 
-  test('names that look like refs are refused with 400', async () => {
-    const res = await upload(Buffer.from('x'), 'f'.repeat(64))
-    expect(res.status).toBe(400)
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_NAME')
+  test('names that look like refs, or are only white space, are refused with 400', async () => {
+    for (const name of ['f'.repeat(64), '   ', ' \t ']) {
+      const res = await upload(Buffer.from('x'), name)
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('INVALID_NAME')
+    }
   })
 
   test('If-None-Match gives 304; If-Range with another ETag gives the full body', async () => {

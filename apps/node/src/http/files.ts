@@ -140,6 +140,8 @@ function uploadName(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined
   if (typeof value !== 'string') throw new CasError('INVALID_NAME', 'name: give one name')
   if (Buffer.byteLength(value) > MAX_NAME_BYTES) throw new CasError('INVALID_NAME', `name: longer than ${MAX_NAME_BYTES} bytes`)
+  // A name nobody can tell from no name in a list, nor type back: refused, not trimmed.
+  if (value.trim() === '') throw new CasError('INVALID_NAME', 'name: only white space; give a name, or none')
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new CasError('INVALID_NAME', 'name: contains control characters')
   if (/^[0-9a-f]{64}$/i.test(value) || value.startsWith('cas1:')) {
