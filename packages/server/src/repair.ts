@@ -112,8 +112,10 @@ export class Repairer {
       }
     }
     if (batch.length > 0 && !this.abort.signal.aborted) await this.repairBatch(batch, placement, report, short)
-    if (walked === undefined) ctx.shortBlobs.clear()
-    else for (const id of walked) ctx.shortBlobs.delete(id)
+    // What the pass found replaces what was known, except for blobs still in their grace period: the
+    // pass left them alone (or never saw them), and their put's count is the latest word on them.
+    const inGrace = (id: string): boolean => (ctx.recent.get(id) ?? Number.NEGATIVE_INFINITY) > settled
+    for (const id of walked ?? [...ctx.shortBlobs.keys()]) if (!inGrace(id)) ctx.shortBlobs.delete(id)
     for (const [id, n] of short) ctx.shortBlobs.set(id, n)
     report.underReplicated = ctx.shortBlobs.size
     ctx.metrics.repairPasses++

@@ -85,9 +85,11 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
  */
 export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
   markRecent(ctx, id)
-  const ranked = currentPlacement(ctx).targets(id)
-  const holders = ranked.slice(0, ctx.replicas)
-  const spare = ranked.slice(ctx.replicas).filter((p) => p !== ctx.id)
+  const placement = currentPlacement(ctx)
+  // This node keeps its copy whatever its room, so it counts as a full member with a copy does
+  // (a holder when ranked among the candidates), as repair will count it.
+  const holders = placement.holders(id, ctx.replicas, (m) => m === ctx.id)
+  const spare = placement.targets(id).filter((p) => p !== ctx.id && !holders.includes(p))
 
   const attempt = async (first: string): Promise<boolean> => {
     // The holder, then spares in rank order until one takes the blob; a holder that has not

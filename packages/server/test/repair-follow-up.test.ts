@@ -36,8 +36,8 @@ it('blobs a repair pass left alone as too recent are repaired once their grace i
 it('a node whose pass found blobs short while another holder was pushing them says so only until it looks again, soon', async () => {
   cluster = new FakeCluster()
   // The periodic pass is far away: only the recheck of the short blobs can clear the count in time.
-  // Pushes are slowed to a few seconds in all, so every survivor's first pass sees them in progress.
-  const timing = { ...FAST_TIMING, repairIntervalMs: 10 * 60_000, repairRecheckMs: 500, repairBytesPerSecond: 256 * 1024 }
+  // Pushes are slowed to 64 KiB/s (a blob a second), so every survivor's first pass sees them in progress.
+  const timing = { ...FAST_TIMING, repairIntervalMs: 10 * 60_000, repairRecheckMs: 500, repairBytesPerSecond: 64 * 1024 }
   for (let i = 0; i < 5; i++) await cluster.add({ chunkSize: CHUNK, timing })
   expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 4))).toBe(true)
   const [a] = cluster.nodes
@@ -54,7 +54,24 @@ it('a node whose pass found blobs short while another holder was pushing them sa
   const settled = await eventually(async () => {
     for (const p of placement) if ((await holdersOf(alive, p.blob)) < 3) return false
     return (await Promise.all(alive.map((t) => t.node.status()))).every((s) => s.underReplicated === 0)
-  }, 20_000)
+  }, 45_000)
   expect(sawShort.filter(Boolean).length).toBeGreaterThan(1)
   expect(settled).toBe(true)
+})
+
+it('a pass that leaves recent blobs alone keeps counting those its put left short', async () => {
+  cluster = new FakeCluster()
+  // The blobs stay within their grace period for the whole test.
+  const timing = { ...FAST_TIMING, repairGraceMs: 60_000 }
+  for (let i = 0; i < 2; i++) await cluster.add({ chunkSize: CHUNK, timing })
+  expect(await eventually(() => cluster!.nodes.every((t) => t.node.peers().filter((p) => p.state === 'alive').length === 1))).toBe(true)
+  const [a] = cluster.nodes
+  const put = await a!.node.put(Readable.from([randomBytes(CHUNK * 4)]))
+  expect(put.replicas).toBe(2)
+  const short = (await a!.node.status()).underReplicated
+  expect(short).toBeGreaterThan(0)
+  const report = await a!.node.repair()
+  expect(report.deferred).toBeGreaterThan(0)
+  expect((await a!.node.status()).underReplicated).toBe(short)
+  expect((await a!.node.list())[0]!.replicas).toBe(2)
 })
