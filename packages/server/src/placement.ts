@@ -63,6 +63,14 @@ export function pickHolders(candidates: readonly RankedMember[], replicas: numbe
   return out
 }
 
+/** The head of a ranking down to and including its `replicas`-th member with room; see {@link Placement.candidates}. */
+export function headOf(ranked: readonly RankedMember[], replicas: number): RankedMember[] {
+  let roomy = 0
+  let end = 0
+  while (end < ranked.length && roomy < replicas) if (!ranked[end++]!.full) roomy++
+  return ranked.slice(0, end)
+}
+
 /**
  * A snapshot of the placement candidates with their ids decoded once, for
  * ranking many blobs against the same membership view. Full members stay in
@@ -108,11 +116,7 @@ export class Placement {
    * copy, so these are the members to ask.
    */
   candidates(blobId: string, replicas: number): RankedMember[] {
-    const ranked = this.ranked(blobId)
-    let roomy = 0
-    let end = 0
-    while (end < ranked.length && roomy < replicas) if (!ranked[end++]!.full) roomy++
-    return ranked.slice(0, end)
+    return headOf(this.ranked(blobId), replicas)
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Pin, Reply } from './components.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError } from './errors.js'
 import { firstSuccess } from './hedge.js'
-import { Placement } from './placement.js'
+import { headOf, pickHolders, Placement } from './placement.js'
 
 /**
  * The current placement view: this node and every peer not dead (full ones flagged), minus peers
@@ -85,11 +85,12 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
  */
 export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
   markRecent(ctx, id)
-  const placement = currentPlacement(ctx)
+  // Ranked once per blob: this is the put's path.
+  const ranked = currentPlacement(ctx).ranked(id)
   // This node keeps its copy whatever its room, so it counts as a full member with a copy does
   // (a holder when ranked among the candidates), as repair will count it.
-  const holders = placement.holders(id, ctx.replicas, (m) => m === ctx.id)
-  const spare = placement.targets(id).filter((p) => p !== ctx.id && !holders.includes(p))
+  const holders = pickHolders(headOf(ranked, ctx.replicas), ctx.replicas, (m) => m === ctx.id)
+  const spare = ranked.filter((m) => !m.full && m.id !== ctx.id && !holders.includes(m.id)).map((m) => m.id)
 
   const attempt = async (first: string): Promise<boolean> => {
     // The holder, then spares in rank order until one takes the blob; a holder that has not
