@@ -21,19 +21,24 @@ import { IO_CHUNK_SIZE } from './constants.js'
 /** Alignment of every direct write: 4096 covers logical block sizes of 512 and 4096 bytes. */
 export const DIRECT_ALIGNMENT = 4096
 
+const WASM_PAGE = 64 * 1024
+
 /**
- * Size of each staging buffer: half an IO chunk. Large enough that each direct write is efficient,
- * small enough that the pool stays a small part of a node's memory (each writer holds two).
+ * Size of each staging buffer: an IO chunk and a WebAssembly page (1 MiB + 64 KiB), so a blob of a
+ * default-size chunk (1 MiB and its 16-byte iv) is one write and one read. Each is a trip to
+ * libuv's thread pool: with half-MiB buffers such a blob took three of each, and a holder writes
+ * a blob for every MiB a put sends it.
  */
-export const DIRECT_BUFFER_SIZE = IO_CHUNK_SIZE / 2
+export const DIRECT_BUFFER_SIZE = IO_CHUNK_SIZE + WASM_PAGE
 
 /** Staging buffers in one WebAssembly memory. */
 const SLOTS_PER_SLAB = 8
 
-/** Most staging buffers a store keeps (16 MiB); writers beyond that use buffered I/O. */
-export const MAX_DIRECT_BUFFERS = 32
-
-const WASM_PAGE = 64 * 1024
+/**
+ * Most staging buffers a store keeps (24, 25.5 MiB); writers and readers beyond that use buffered
+ * I/O. A writer holds one, and a second only for a blob larger than one buffer.
+ */
+export const MAX_DIRECT_BUFFERS = 24
 
 // The one part of the WebAssembly API used here, typed locally: the project builds without the DOM
 // library that declares it.

@@ -199,6 +199,10 @@ export class BlobStore {
   readonly #direct: AlignedBuffers | undefined
   // Fan-out directories made (or being made) by this process: saves a mkdir and its syncs per put.
   readonly #dirs = new Map<string, Promise<void>>()
+  // Puts of each blob between their check that it is absent and their end, and whether one of them
+  // has published it since. Only a put makes a blob appear, so a put whose blob none of these has
+  // published knows it is still absent without a second look at the disk.
+  readonly #writing = new Map<string, { puts: number; published: boolean }>()
   #count: number
   #bytes: number
   #active = 0
@@ -261,6 +265,9 @@ export class BlobStore {
       const present = await this.#sizeOf(id)
       if (present !== undefined) return this.#alreadyStored(id, present, pins)
 
+      const writing = this.#writing.get(id) ?? { puts: 0, published: false }
+      writing.puts++
+      this.#writing.set(id, writing)
       const reservation = this.#quota.reserve()
       const tmp = join(this.#tmpDir, tempName())
       try {
@@ -280,12 +287,13 @@ export class BlobStore {
         if (declared !== undefined && size !== declared) {
           throw new StoreError('CORRUPT', `source has ${size} bytes, ${declared} were declared`)
         }
-        return await this.#locks.run(id, () => this.#publish(id, tmp, size, pins, requirePin, reservation))
+        return await this.#locks.run(id, () => this.#publish(id, tmp, size, pins, requirePin, reservation, writing))
       } catch (err) {
         await unlink(tmp).catch(() => {})
         throw toStoreError(err, `put ${id}`)
       } finally {
         reservation.release()
+        if (--writing.puts === 0) this.#writing.delete(id)
       }
     })
   }
@@ -303,8 +311,17 @@ export class BlobStore {
   }
 
   /** Moves a verified, synced temp file to the blob's CAS path. Runs under the blob's lock. */
-  async #publish(id: string, tmp: string, size: number, pins: Pin[] | undefined, requirePin: boolean, reservation: Reservation): Promise<PutResult> {
-    const present = await this.#sizeOf(id)
+  async #publish(
+    id: string,
+    tmp: string,
+    size: number,
+    pins: Pin[] | undefined,
+    requirePin: boolean,
+    reservation: Reservation,
+    writing: { published: boolean },
+  ): Promise<PutResult> {
+    // Looked at again only when a concurrent put of the same blob has published it meanwhile.
+    const present = writing.published ? await this.#sizeOf(id) : undefined
     if (present !== undefined) {
       // A concurrent put of the same blob won the race: same bytes, keep theirs.
       await unlink(tmp).catch(() => {})
@@ -328,6 +345,7 @@ export class BlobStore {
       await this.#makeDir(dir)
       await rename(tmp, blobPath(this.#blobsDir, id))
     }
+    writing.published = true
     this.#count += 1
     this.#bytes += size
     // In the same tick as the count: the bytes never count twice (or not at all) against the quota.

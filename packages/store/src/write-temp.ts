@@ -139,12 +139,16 @@ function bufferedSink(handle: FileHandle): Sink {
 }
 
 /**
- * Direct writes (see direct-io.ts): pieces are copied into two aligned staging buffers, one being
- * written while the other fills. The last write is padded to the alignment and the file then
+ * Direct writes (see direct-io.ts): pieces are copied into aligned staging buffers. A blob that fits
+ * one buffer, as a default-size chunk's does, is one write. A larger one takes a second buffer when
+ * the pool has one free, so that one fills while the other is written; else the one buffer is
+ * filled again once its write is done. The last write is padded to the alignment and the file then
  * truncated to its real size.
  */
-function directSink(handle: FileHandle, staging: [Buffer, Buffer]): Sink {
-  let [current, spare] = staging
+function directSink(handle: FileHandle, pool: AlignedBuffers, first: Buffer): { sink: Sink; release: () => void } {
+  const held = [first]
+  let current = first
+  let spare: Buffer | undefined
   let filled = 0
   let position = 0
   let inFlight: Promise<void> | undefined
@@ -155,10 +159,16 @@ function directSink(handle: FileHandle, staging: [Buffer, Buffer]): Sink {
     inFlight = writeAll(handle, [current.subarray(0, length)], position)
     inFlight.catch(noop)
     position += filled
-    ;[current, spare] = [spare, current]
     filled = 0
+    if (last) return
+    if (spare === undefined && held.length === 1) {
+      spare = pool.acquire()
+      if (spare !== undefined) held.push(spare)
+    }
+    if (spare !== undefined) [current, spare] = [spare, current]
+    else await inFlight
   }
-  return {
+  const sink: Sink = {
     async push(piece) {
       for (let at = 0; at < piece.byteLength; ) {
         const n = Math.min(piece.byteLength - at, current.byteLength - filled)
@@ -179,6 +189,7 @@ function directSink(handle: FileHandle, staging: [Buffer, Buffer]): Sink {
       await inFlight?.catch(noop)
     },
   }
+  return { sink, release: () => held.forEach((buffer) => pool.release(buffer)) }
 }
 
 interface OpenSink {
@@ -191,22 +202,16 @@ interface OpenSink {
 /** Opens the temp file for direct writes when the store allows it and staging buffers are free. */
 async function openSink(path: string, pool: AlignedBuffers | undefined): Promise<OpenSink> {
   const first = pool?.acquire()
-  const second = first === undefined ? undefined : pool?.acquire()
-  if (pool !== undefined && first !== undefined && second !== undefined) {
-    const release = (): void => {
-      pool.release(first)
-      pool.release(second)
-    }
+  if (pool !== undefined && first !== undefined) {
     try {
       const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (O_DIRECT ?? 0), BLOB_FILE_MODE)
-      return { handle, sink: directSink(handle, [first, second]), release }
+      return { handle, ...directSink(handle, pool, first) }
     } catch (err) {
-      release()
+      pool.release(first)
       throw toStoreError(err, 'open temp file')
     }
   }
-  // No pair free (or no direct I/O here): the buffered path.
-  if (first !== undefined) pool?.release(first)
+  // No staging buffer free (or no direct I/O here): the buffered path.
   const handle = await open(path, 'wx', BLOB_FILE_MODE).catch((err: unknown) => {
     throw toStoreError(err, 'open temp file')
   })

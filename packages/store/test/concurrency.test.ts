@@ -33,6 +33,27 @@ describe('concurrency', () => {
     }
   })
 
+  test('a put of a blob that another put stored and a delete removed while it wrote stores it again', async () => {
+    const store = await tempStore()
+    const { id, bytes } = blob(pseudoRandom(300_000, 9))
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    async function* slow(): AsyncGenerator<Buffer> {
+      yield bytes.subarray(0, 1000)
+      await held
+      yield bytes.subarray(1000)
+    }
+    const second = store.put(id, slow())
+    // The second put has checked that the blob is absent and is writing when the first lands.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await store.put(id, bytes)).toMatchObject({ stored: true })
+    expect(await store.delete(id)).toBe(true)
+    release()
+    expect(await second).toMatchObject({ stored: true, size: bytes.length })
+    expect((await store.get(id)).equals(bytes)).toBe(true)
+    expect(await store.stat()).toMatchObject({ count: 1, bytes: bytes.length })
+  })
+
   test('readers during a write see nothing or the whole blob, never part of it', async () => {
     const store = await tempStore()
     const { id, bytes } = blob(pseudoRandom(4_000_000, 11))

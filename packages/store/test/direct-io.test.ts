@@ -8,7 +8,7 @@ import { blob, chunked, names, rejectsWith, tempDir, tempStore } from './helpers
 
 const MiB = 1024 * 1024
 // Sizes at and around the alignment and the staging buffer size, where the last write is padded.
-const edgeSizes = [0, 1, DIRECT_ALIGNMENT - 1, DIRECT_ALIGNMENT, DIRECT_ALIGNMENT + 1, DIRECT_BUFFER_SIZE - 1, DIRECT_BUFFER_SIZE + 1, MiB - 1, MiB, MiB + 16, 3 * MiB + 5]
+const edgeSizes = [0, 1, DIRECT_ALIGNMENT - 1, DIRECT_ALIGNMENT, DIRECT_ALIGNMENT + 1, DIRECT_BUFFER_SIZE - 1, DIRECT_BUFFER_SIZE + 1, MiB - 1, MiB, MiB + 16, 2 * DIRECT_BUFFER_SIZE + 1, 3 * MiB + 5]
 
 function bytesOf(size: number, seed: number): Buffer {
   const bytes = Buffer.allocUnsafe(size)
@@ -80,14 +80,15 @@ describe('direct I/O', () => {
     expect(await names(join(store.root, 'tmp'))).toEqual([])
   })
 
-  test('more writers than staging buffers: the rest are written through the cache, all correct', async () => {
+  test('more writers than staging buffers, blobs larger than one: the rest are written through the cache, all correct', async () => {
     const store = await tempStore()
-    const writers = MAX_DIRECT_BUFFERS // twice as many as there are buffer pairs
+    // More writers than buffers; every other blob needs more than one buffer, when none is left free.
+    const writers = MAX_DIRECT_BUFFERS + 6
     // Every stream holds back its last piece until all writers have started, so they overlap.
     let started = 0
     let go: () => void = () => {}
     const allStarted = new Promise<void>((resolve) => (go = resolve))
-    const blobs = Array.from({ length: writers }, (_, i) => blob(bytesOf(MiB + 7 * i, i)))
+    const blobs = Array.from({ length: writers }, (_, i) => blob(bytesOf((i % 2 === 0 ? MiB : 2 * DIRECT_BUFFER_SIZE + 3) + 7 * i, i)))
     async function* source(bytes: Buffer): AsyncGenerator<Buffer> {
       yield bytes.subarray(0, 1000)
       if (++started === writers) go()
