@@ -77,6 +77,12 @@ function movableCopy(bytes: Uint8Array): Uint8Array {
   return copy
 }
 
+/**
+ * Blob memories a pool keeps for reuse at most (see {@link CryptoPool.recycle}). A put recycles
+ * about as fast as it seals, so a few suffice; they stay with the pool when the put is over.
+ */
+const MAX_SPARE_BLOBS = 4
+
 /** Bytes of one shared slot: a default-size chunk (1 MiB) fits. */
 const SLOT_BYTES = 1024 * 1024
 /** Shared slots a pool keeps at most; seals beyond them (or larger than a slot) use a moved copy. */
@@ -127,6 +133,8 @@ export class CryptoPool {
   // Each hash this pool made: the thread it lives on and the id that thread knows it by.
   readonly #hashes = new WeakMap<ThreadSha256, HashState>()
   readonly #slots = new SharedSlots()
+  // Memory of sealed blobs given back by callers done with them, for the next seals of their size.
+  readonly #spareBlobs: ArrayBuffer[] = []
   #next = 0
   #closed = false
 
@@ -142,6 +150,8 @@ export class CryptoPool {
    */
   async seal(ownerKey: Uint8Array, plaintext: Uint8Array, options: SealOptions = {}): Promise<SealedChunk> {
     assertKey(ownerKey)
+    // Read now: the plaintext is copied to the thread below, and the caller may reuse it at once.
+    const size = plaintext.byteLength
     const target = options.alsoHash === undefined ? undefined : this.#hashes.get(options.alsoHash)
     if (options.alsoHash !== undefined && target === undefined) throw new CryptoError('INVALID_ARGUMENT', 'alsoHash must be a hash of this pool')
     if (target?.digested === true) throw new CryptoError('INVALID_ARGUMENT', 'alsoHash was already digested')
@@ -153,7 +163,7 @@ export class CryptoPool {
     // and another frees stays with the first thread's allocator, which held tens of MiB more.
     // (Not a SharedArrayBuffer: V8 does not count those as the heap's external memory, so dead
     // ones never prompt a collection; a 1 GiB put reached 750 MiB that way.)
-    const blob = Buffer.allocUnsafeSlow(IV_LENGTH + plaintext.byteLength).buffer
+    const blob = this.#blobMemory(IV_LENGTH + plaintext.byteLength)
     const copy = slot ?? movableCopy(plaintext)
     let reply: WorkReply
     try {
@@ -168,7 +178,28 @@ export class CryptoPool {
       if (slot) this.#slots.give(slot)
     }
     if (!('sealed' in reply)) throw new CryptoError('SEAL_FAILED', 'the crypto thread answered a seal with something else')
-    return { id: reply.sealed.id, key: view(reply.sealed.key), blob: Buffer.from(reply.sealed.blob), size: plaintext.byteLength }
+    return { id: reply.sealed.id, key: view(reply.sealed.key), blob: Buffer.from(reply.sealed.blob), size }
+  }
+
+  /**
+   * Gives back the memory of a blob this pool sealed, for a later seal of the same size to write
+   * into. Why: fresh memory for every blob cost page faults on the thread that fills it (1.3 ms
+   * of CPU per MiB sealed, measured with perf on a 4-node put), as the allocator hands freed
+   * MiB-sized blocks back to the system and takes new ones. The caller must be done with `blob`
+   * and every view of it: nothing may read it any more, since its bytes will be overwritten.
+   */
+  recycle(blob: Buffer): void {
+    const memory = blob.buffer
+    if (!(memory instanceof ArrayBuffer) || blob.byteOffset !== 0 || blob.byteLength !== memory.byteLength || memory.byteLength === 0) return
+    if (this.#spareBlobs.length >= MAX_SPARE_BLOBS || this.#spareBlobs.includes(memory)) return
+    this.#spareBlobs.push(memory)
+  }
+
+  /** Memory for a blob of `bytes`: a recycled one of that size, else new. */
+  #blobMemory(bytes: number): ArrayBuffer {
+    const i = this.#spareBlobs.findIndex((memory) => memory.byteLength === bytes)
+    if (i >= 0) return this.#spareBlobs.splice(i, 1)[0]!
+    return Buffer.allocUnsafeSlow(bytes).buffer
   }
 
   /** Starts an incremental SHA-256 on one thread (the least busy). */

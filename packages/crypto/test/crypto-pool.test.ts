@@ -93,6 +93,35 @@ describe('CryptoPool', () => {
     }
   })
 
+  test('a recycled blob is written over by a later seal of its size, which stays exact', async () => {
+    const own = new CryptoPool()
+    try {
+      const owner = generateKey()
+      const first = await own.seal(owner, randomBytes(100_000))
+      const memory = first.blob.buffer
+      own.recycle(first.blob)
+      // Another size first: recycled memory only serves seals of its own size.
+      const other = randomBytes(50_000)
+      expectSameSeal(await own.seal(owner, other), sealChunk(owner, other))
+      const next = randomBytes(100_000)
+      const sealed = await own.seal(owner, next)
+      expectSameSeal(sealed, sealChunk(owner, next))
+      // The same memory came back (moved to the thread and back, so a new ArrayBuffer object over it
+      // is not observable; its old object is detached, as after any move).
+      expect(memory.byteLength).toBe(0)
+      // Views of part of a memory, and memory given twice, are not taken.
+      own.recycle(sealed.blob.subarray(1))
+      own.recycle(sealed.blob)
+      own.recycle(sealed.blob)
+      const again = randomBytes(100_000)
+      expectSameSeal(await own.seal(owner, again), sealChunk(owner, again))
+      const third = randomBytes(100_000)
+      expectSameSeal(await own.seal(owner, third), sealChunk(owner, third))
+    } finally {
+      await own.close()
+    }
+  })
+
   test('a bad owner key is refused with INVALID_KEY', async () => {
     await expect(pool.seal(Buffer.alloc(16), Buffer.from('x'))).rejects.toMatchObject({ code: 'INVALID_KEY' })
   })

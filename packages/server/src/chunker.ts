@@ -1,5 +1,16 @@
 import { ServerError, throwIfAborted } from './errors.js'
 
+/** Options of {@link chunkStream}. */
+export interface ChunkStreamOptions {
+  /**
+   * Pieces that must be copied go into one chunk buffer, used again for every chunk: a chunk is
+   * then valid only until the next one is asked for. For a consumer done with each chunk by then
+   * (a put's seal copies it at once), it saves fresh chunk-sized memory per chunk, which costs page
+   * faults to fill.
+   */
+  reuse?: boolean
+}
+
 /**
  * Cuts a byte stream into fixed-size chunks; the last one may be shorter and an
  * empty stream yields nothing. Memory is bounded by one chunk plus one input
@@ -10,6 +21,7 @@ export async function* chunkStream(
   source: AsyncIterable<Uint8Array>,
   chunkSize: number,
   signal?: AbortSignal,
+  options: ChunkStreamOptions = {},
 ): AsyncGenerator<Buffer> {
   if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
     throw new ServerError('INVALID_ARGUMENT', `chunk size must be a positive integer, got ${chunkSize}`)
@@ -36,6 +48,8 @@ export async function* chunkStream(
         pending = undefined
         filled = 0
         yield full
+        // Asked for the next chunk: the consumer is done with this one.
+        if (options.reuse === true) pending = full
       }
     }
   }

@@ -24,7 +24,8 @@ export interface BlobStoreLike {
    * visible (false where a newer tombstone refuses one). `verified`: the caller itself just hashed
    * these exact bytes to `id` (a blob this node sealed), so the store may skip its own hash.
    * `requirePin`: a new blob none of whose `pins` is recorded, and that nobody pins already, never
-   * becomes visible (`stored: false`).
+   * becomes visible (`stored: false`). Once it resolves, the store must hold no reference to
+   * `data`: the node may write other bytes into that memory.
    */
   put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[]; verified?: boolean; requirePin?: boolean }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
   get(id: string, range?: BlobRange): Promise<Buffer>

@@ -79,11 +79,17 @@ export interface NodeContext {
   /**
    * Seals a file chunk with the owner key, as `sealChunk` does, after adding it to `fileHash` (one
    * of {@link fileHash}'s): on a crypto thread when the node has them (see `cryptoThreads`), else
-   * on the event loop.
+   * on the event loop. The plaintext is read before this returns (copied to the thread, or sealed
+   * at once), so the caller may reuse its memory.
    */
   readonly seal: (plaintext: Uint8Array, fileHash?: ThreadSha256) => Promise<SealedChunk>
   /** Starts a whole-file SHA-256, on a crypto thread when the node has them. */
   readonly fileHash: () => ThreadSha256
+  /**
+   * Gives back the memory of a blob from {@link seal} that nothing reads any more, for a later seal
+   * to write into (see `CryptoPool.recycle`); a no-op without crypto threads.
+   */
+  readonly recycle: (blob: Buffer) => void
   readonly clock: Clock
   readonly timing: Timing
   readonly logger: Logger

@@ -194,6 +194,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
             return Promise.resolve(sealChunk(opts.ownerKey, plaintext))
           },
       fileHash: pool ? () => pool.createSha256() : () => loopSha256(),
+      recycle: pool ? (blob) => pool.recycle(blob) : () => {},
       clock,
       timing,
       logger: (opts.logger ?? silentLogger).child({ node: host.id.slice(0, 8) }),

@@ -130,7 +130,9 @@ async function placeFile(
       // On disk before the pin leaves: a crash from here on is undone at the next start. (The
       // commits of the blobs in flight together are one.)
       await noted
-      const copies = await storeAndReplicate(ctx, id, blob, pins, signal)
+      const { copies, done } = await storeAndReplicate(ctx, id, blob, pins, signal)
+      // Its memory goes to the next chunk's seal, unless a transfer might still be reading it.
+      if (done) ctx.recycle(blob)
       minCopies = Math.min(minCopies, copies)
       if (copies < ctx.replicas) short.set(id, copies)
     })
@@ -157,7 +159,9 @@ async function placeFile(
   const sealing: Promise<SealedChunk>[] = []
   let digest: Buffer | undefined
   try {
-    for await (const chunk of chunkStream(source, ctx.chunkSize, signal)) {
+    // Each chunk is consumed before the next is asked for (the seal copies it at once), so the
+    // chunker may fill the same memory again.
+    for await (const chunk of chunkStream(source, ctx.chunkSize, signal, { reuse: true })) {
       size += chunk.byteLength
       chunks++
       const sealed = ctx.seal(chunk, fileHash)

@@ -75,15 +75,25 @@ export async function pushBlob(ctx: NodeContext, peer: string, id: string, blob:
   ctx.metrics.bytesReplicated += blob.byteLength
 }
 
+/** What {@link storeAndReplicate} did with a blob. */
+export interface Replicated {
+  /** Distinct holders that confirmed a copy (this node counts when it is one of them). */
+  copies: number
+  /**
+   * Nothing reads the blob any more: the local store is done with it, and every transfer of it
+   * was answered (none failed, none was left running beside a hedge), so it was sent whole.
+   */
+  done: boolean
+}
+
 /**
  * Stores a blob this node has just sealed locally, pinned, and on its holders.
  * Holders come from the rendezvous ranking over the current view; a holder
- * that fails is replaced by the next-ranked candidate. Returns how many
- * distinct holders confirmed a copy (this node counts when it is one of them).
+ * that fails is replaced by the next-ranked candidate.
  * `id` must be the SHA-256 this node computed over `blob` itself: the local
  * store then skips hashing the same bytes again (every holder still verifies).
  */
-export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<number> {
+export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buffer, pins: Pin[], signal?: AbortSignal): Promise<Replicated> {
   markRecent(ctx, id)
   // Ranked once per blob: this is the put's path.
   const ranked = currentPlacement(ctx).ranked(id)
@@ -91,6 +101,10 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
   // (a holder when ranked among the candidates), as repair will count it.
   const holders = pickHolders(headOf(ranked, ctx.replicas), ctx.replicas, (m) => m === ctx.id)
   const spare = ranked.filter((m) => !m.full && m.id !== ctx.id && !holders.includes(m.id)).map((m) => m.id)
+  const targets = holders.filter((p) => p !== ctx.id)
+  // Transfers started, and whether one failed: a failed (timed-out) one may still hold the blob.
+  let transfers = 0
+  let failed = false
 
   const attempt = async (first: string): Promise<boolean> => {
     // The holder, then spares in rank order until one takes the blob; a holder that has not
@@ -104,10 +118,12 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
     const took = await firstSuccess(
       next,
       async (peer) => {
+        transfers++
         try {
           await pushBlob(ctx, peer, id, blob, pins, signal)
           return true
         } catch (err) {
+          failed = true
           if (isProgrammerError(err)) throw err
           if (signal?.aborted) throw err
           ctx.logger.debug({ peer, blob: id, code: errorCode(err), err }, 'holder did not take blob; trying the next candidate')
@@ -125,11 +141,12 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
     return took === true
   }
   // The local write and the transfers overlap: each costs mostly latency (fsync, round trips).
-  const [, ...results] = await Promise.all([
-    ctx.store.put(id, blob, { pins, verified: true, ...(signal ? { signal } : {}) }),
-    ...holders.filter((p) => p !== ctx.id).map(attempt),
-  ])
-  return (holders.includes(ctx.id) ? 1 : 0) + results.filter(Boolean).length
+  const [, ...results] = await Promise.all([ctx.store.put(id, blob, { pins, verified: true, ...(signal ? { signal } : {}) }), ...targets.map(attempt)])
+  return {
+    copies: (holders.includes(ctx.id) ? 1 : 0) + results.filter(Boolean).length,
+    // One answered transfer per holder: none ran beside a hedge, none was abandoned.
+    done: !failed && transfers === targets.length,
+  }
 }
 
 /** Notes that a blob was just written here; see {@link NodeContext.recent}. */

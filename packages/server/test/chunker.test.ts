@@ -3,9 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { chunkStream } from '../src/chunker.js'
 
-async function collect(pieces: Uint8Array[], size: number): Promise<Buffer[]> {
+async function collect(pieces: Uint8Array[], size: number, reuse = false): Promise<Buffer[]> {
   const out: Buffer[] = []
-  for await (const c of chunkStream(Readable.from(pieces), size)) out.push(Buffer.from(c))
+  for await (const c of chunkStream(Readable.from(pieces), size, undefined, { reuse })) out.push(Buffer.from(c))
   return out
 }
 
@@ -23,6 +23,23 @@ describe('chunkStream', () => {
         })
       }),
     )
+  })
+
+  it('with reuse, copied chunks share one memory and each is whole until the next is asked for', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }), fc.integer({ min: 1, max: 97 }), async (pieces, size) => {
+        expect(Buffer.concat(await collect(pieces, size, true)).equals(Buffer.concat(pieces))).toBe(true)
+      }),
+    )
+    const memories = new Set<ArrayBufferLike>()
+    const seen: number[][] = []
+    // Pieces smaller than a chunk: every chunk is a copy, and all of them land in the same memory.
+    for await (const c of chunkStream(Readable.from([1, 2, 3, 4, 5].map((v) => Buffer.alloc(1, v))), 2, undefined, { reuse: true })) {
+      memories.add(c.buffer)
+      seen.push([...c])
+    }
+    expect(seen).toEqual([[1, 2], [3, 4], [5]])
+    expect(memories.size).toBe(1)
   })
 
   it('yields nothing for an empty stream', async () => {
