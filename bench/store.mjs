@@ -108,11 +108,14 @@ const root = await mkdtemp(join(baseDir, 'cas-bench-store-'))
 const rss = rssSampler()
 const LARGE = 64 * MiB
 const largeCount = Math.max(1, Math.floor(total / LARGE))
-let putSerial, putConcurrent, putLargeRate, get, count, directIo
+let putSerial, putConcurrent, putConcurrentCpu, putLargeRate, get, count, directIo
 try {
   const store = await openStore({ root })
   putSerial = await putAll(store, serialIds, 0, 1)
+  const cpuBefore = process.cpuUsage()
   putConcurrent = await putAll(store, concurrentIds, blobs, concurrency)
+  const { user, system } = process.cpuUsage(cpuBefore)
+  putConcurrentCpu = (user + system) / 1000 / concurrentIds.length
   get = await getAll(store, serialIds)
   putLargeRate = await putLarge(store, largeCount, LARGE)
   count = (await store.stat()).count
@@ -144,6 +147,12 @@ const rows = [
     ratio: putConcurrent / serialLimit,
   },
   {
+    name: `store put, 1 MiB blobs, ${concurrency} in flight: CPU`,
+    value: putConcurrentCpu,
+    unit: 'ms/MiB',
+    note: 'all threads of the process (hash, libuv pool, collector, kernel): per-blob overhead beside the hash',
+  },
+  {
     name: `store put, 64 MiB blobs (${largeCount}), 1 in flight`,
     value: putLargeRate,
     unit: 'MiB/s',
@@ -168,6 +177,7 @@ if (json) {
       serialLimit,
       putSerial,
       putConcurrent,
+      putConcurrentCpuMsPerMiB: putConcurrentCpu,
       putLarge: putLargeRate,
       get,
       peakRssMiB: peakRss,
