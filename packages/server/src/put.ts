@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { deriveFileSecret, encryptChunk, sealChunk, type SealedChunk } from '@cas/crypto'
 import { chunkStream } from './chunker.js'
+import { IdBytes } from './id-bytes.js'
 import { SEAL_AHEAD } from './constants.js'
 import type { NodeContext } from './context.js'
 import { throwIfAborted } from './errors.js'
@@ -110,12 +111,12 @@ async function placeFile(
   put: number,
 ): Promise<PutResult> {
   const { signal } = opts
-  const blobIds: Buffer[] = []
+  const blobIds = new IdBytes()
   const short = new Map<string, number>()
   let minCopies = Number.POSITIVE_INFINITY
 
   const place = async (id: string, blob: Buffer): Promise<void> => {
-    blobIds.push(Buffer.from(id, 'hex'))
+    blobIds.push(id)
     let noted: Promise<void> | undefined
     if (!placed.has(id)) {
       placed.add(id)
@@ -198,7 +199,7 @@ async function placeFile(
       createdAt: new Date(ctx.clock.now()).toISOString(),
       chunks,
     },
-    Buffer.concat(blobIds),
+    blobIds.toBuffer(),
     put,
   )
   for (const [id, copies] of short) ctx.shortBlobs.set(id, copies)

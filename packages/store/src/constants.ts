@@ -35,3 +35,9 @@ export const META_DIR = 'meta'
 
 /** Expired tombstones are forgotten in transactions of at most this many. */
 export const PRUNE_BATCH = 10_000
+
+/**
+ * Fan-out directories a store remembers having made (a mkdir and its syncs saved per put into one);
+ * one it forgot costs a mkdir that finds it there.
+ */
+export const MAX_KNOWN_DIRS = 4096

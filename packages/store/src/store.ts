@@ -23,6 +23,7 @@ import {
   BLOBS_DIR,
   DEFAULT_SCRUB_BYTES_PER_SECOND,
   DEFAULT_TOMBSTONE_GRACE_MS,
+  MAX_KNOWN_DIRS,
   MAX_OWNER_LENGTH,
   META_DIR,
   QUARANTINE_DIR,
@@ -197,7 +198,9 @@ export class BlobStore {
   readonly #locks = new KeyedMutex()
   // Staging buffers of direct writes; undefined when blobs are written through the page cache.
   readonly #direct: AlignedBuffers | undefined
-  // Fan-out directories made (or being made) by this process: saves a mkdir and its syncs per put.
+  // Fan-out directories made (or being made) by this process, the most recent MAX_KNOWN_DIRS of
+  // them: saves a mkdir and its syncs per put. Bounded, as a store has 65,536 of them: all of them
+  // held a few MB, grown with the store, and V8 lets a heap grow to several times what it keeps.
   readonly #dirs = new Map<string, Promise<void>>()
   // Puts of each blob between their check that it is absent and their end, and whether one of them
   // has published it since. Only a put makes a blob appear, so a put whose blob none of these has
@@ -361,10 +364,16 @@ export class BlobStore {
    */
   #makeDir(dir: string): Promise<void> {
     let made = this.#dirs.get(dir)
+    if (made !== undefined) {
+      // Most recently used last: the oldest is the one forgotten.
+      this.#dirs.delete(dir)
+      this.#dirs.set(dir, made)
+    }
     if (made === undefined) {
       made = ensureDir(dir, this.#blobsDir)
       this.#dirs.set(dir, made)
       made.catch(() => this.#dirs.delete(dir))
+      if (this.#dirs.size > MAX_KNOWN_DIRS) this.#dirs.delete(this.#dirs.keys().next().value!)
     }
     return made
   }
