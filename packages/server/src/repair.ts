@@ -4,7 +4,7 @@ import { errorCode, isProgrammerError } from './errors.js'
 import { readLocalForPeer } from './fetcher.js'
 import { pickHolders, type Placement, type RankedMember } from './placement.js'
 import { RateLimiter } from './rate-limiter.js'
-import { askHas, currentPlacement, pushBlob } from './replicate.js'
+import { askHas, currentPlacement, forgetSettled, pushBlob } from './replicate.js'
 import { TaskWindow } from './task-window.js'
 
 /** What a repair pass walks: every local blob, or only those the last passes found short of copies. */
@@ -93,11 +93,7 @@ export class Repairer {
 
   private async pass(scope: RepairScope): Promise<RepairReport> {
     const { ctx } = this
-    const settled = ctx.clock.now() - ctx.timing.repairGraceMs
-    for (const [id, at] of ctx.recent) {
-      if (at > settled) break // insertion order is time order
-      ctx.recent.delete(id)
-    }
+    const settled = forgetSettled(ctx)
     const placement = currentPlacement(ctx)
     const report: RepairReport = { scope, checked: 0, pushed: 0, dropped: 0, underReplicated: 0, deferred: 0, settledAt: 0 }
     const short = new Map<string, number>()

@@ -151,16 +151,23 @@ export async function storeAndReplicate(ctx: NodeContext, id: string, blob: Buff
 
 /** Notes that a blob was just written here; see {@link NodeContext.recent}. */
 export function markRecent(ctx: NodeContext, id: string): void {
-  const now = ctx.clock.now()
   ctx.recent.delete(id)
-  ctx.recent.set(id, now)
-  // Oldest first (insertion order is time order): those past the grace period mean nothing any
-  // more, so the map holds about a grace period of writes, not up to its cap between repair passes.
-  const settled = now - ctx.timing.repairGraceMs
-  for (const [old, at] of ctx.recent) {
-    if (old === id || (at > settled && ctx.recent.size <= MAX_RECENT_BLOBS)) break
-    ctx.recent.delete(old)
+  ctx.recent.set(id, ctx.clock.now())
+  forgetSettled(ctx)
+}
+
+/**
+ * Drops the recent writes past the repair grace period, which mean nothing any more (and the oldest
+ * beyond MAX_RECENT_BLOBS): insertion order is time order, so they are at the front. Returns the
+ * clock time before which a write is settled.
+ */
+export function forgetSettled(ctx: NodeContext): number {
+  const settled = ctx.clock.now() - ctx.timing.repairGraceMs
+  for (const [id, at] of ctx.recent) {
+    if (at > settled && ctx.recent.size <= MAX_RECENT_BLOBS) break
+    ctx.recent.delete(id)
   }
+  return settled
 }
 
 /**
