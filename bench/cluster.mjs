@@ -7,7 +7,8 @@
 //   pnpm turbo run build --filter @cas/server... && node bench/cluster.mjs [--json]
 //   env: BENCH_BYTES (default 1 GiB), BENCH_NODES (4), BENCH_REPLICAS (3), BENCH_LIMIT_BYTES (512 MiB),
 //        BENCH_WARMUP_BYTES (64 MiB), BENCH_PUT_WINDOW, BENCH_GET_WINDOW, BENCH_NODE_FLAGS (extra node/V8 flags for the node processes,
-//        e.g. "--initial-old-space-size=256"), BENCH_PROF (a folder: --cpu-prof of every node process)
+//        e.g. "--initial-old-space-size=256"), BENCH_PROF (a folder: --cpu-prof of every node process),
+//        BENCH_ALLOCATOR=untuned (glibc's malloc as it comes, to compare with the daemon's tuning)
 // Besides MiB/s it reports CPU milliseconds per MiB summed over the node processes (all their threads:
 // GC helpers and libuv's pool included): on a shared machine that stays comparable when MiB/s does not.
 import { fork } from 'node:child_process'
@@ -40,7 +41,9 @@ async function nodeProcess() {
   // As the `cas` CLI does: before anything else loads.
   const { tuneGarbageCollector } = await import(new URL('../packages/server/dist/gc-tuning.js', import.meta.url).href)
   tuneGarbageCollector()
-  const { createNode } = await import(dist('server'))
+  const { createNode, tuneAllocator } = await import(dist('server'))
+  // As the `cas` daemon does: freed memory stays mapped for the next frames and blobs.
+  if (process.env.BENCH_ALLOCATOR !== 'untuned') tuneAllocator()
   const { tcpTransport } = await import(dist('p2p'))
   const { openStore } = await import(dist('store'))
   const { generateKeyPair, generateKey } = await import(dist('crypto'))

@@ -1,5 +1,5 @@
 import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
-import { CasNode, tuneGarbageCollector } from '@cas/server'
+import { CasNode, tuneAllocator, tuneGarbageCollector } from '@cas/server'
 import { openStore } from '@cas/store'
 import type { BuiltNode, NodeFactory } from './daemon.js'
 
@@ -15,6 +15,9 @@ const HELLO_USAGE_REFRESH_MS = 5_000
 export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }): Promise<BuiltNode> => {
   // This process exists to run nodes (the CLI tuned it already; an application using this factory may not have).
   tuneGarbageCollector()
+  const allocator = tuneAllocator()
+  if (allocator.tuned) logger.debug('C allocator tuned to keep freed memory for reuse')
+  else logger.info({ reason: allocator.reason }, 'C allocator left as it is; transfers cost more CPU')
   const capacity = config.capacity ?? Number.POSITIVE_INFINITY
   const store = await openStore({
     root: paths.store,

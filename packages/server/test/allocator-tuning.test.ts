@@ -1,0 +1,54 @@
+import { createRequire } from 'node:module'
+import type Koffi from 'koffi'
+import { describe, expect, it } from 'vitest'
+import { MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES, tuneAllocator } from '../src/allocator-tuning.js'
+
+const MiB = 1024 * 1024
+const onLinux = process.platform === 'linux'
+
+/** glibc's own malloc, free and statistics, as the tuned allocator sees them (bound once). */
+const glibc = (() => {
+  let bound: ReturnType<typeof bind> | undefined
+  return () => (bound ??= bind())
+})()
+
+function bind() {
+  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi
+  const libc = koffi.load('libc.so.6')
+  const sizes = ['arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost']
+  koffi.struct('mallinfo2', Object.fromEntries(sizes.map((field) => [field, 'size_t'])))
+  const mallinfo2 = libc.func('mallinfo2 mallinfo2(void)') as () => { arena: number }
+  return {
+    malloc: libc.func('void *malloc(size_t size)') as (size: number) => unknown,
+    free: libc.func('void free(void *ptr)') as (ptr: unknown) => void,
+    memset: libc.func('void *memset(void *ptr, int value, size_t size)') as (ptr: unknown, value: number, size: number) => unknown,
+    /** Bytes the main heap holds from the system, in use or free. */
+    heapBytes: () => mallinfo2().arena,
+  }
+}
+
+describe('tuneAllocator', () => {
+  it.runIf(onLinux)('tunes glibc, once, however often it is called', () => {
+    const first = tuneAllocator()
+    expect(first).toEqual({ tuned: true })
+    expect(tuneAllocator()).toBe(first)
+  })
+
+  it.runIf(onLinux)('carves blocks the size of sealed blobs from its heap, and keeps their pages once freed', () => {
+    tuneAllocator()
+    const { malloc, free, memset, heapBytes } = glibc()
+    // Blocks just under the mapping threshold, three quarters of the trim threshold in all (96 MiB),
+    // each written so its pages are really in memory. Untuned, glibc gives blocks this size
+    // mappings of their own (unless the process freed larger ones before), so its heap would not grow.
+    const size = MMAP_THRESHOLD_BYTES - 64 * 1024
+    const before = heapBytes()
+    const blocks = Array.from({ length: Math.floor((TRIM_THRESHOLD_BYTES * 0.75) / size) }, () => malloc(size))
+    for (const block of blocks) memset(block, 1, size)
+    const grown = heapBytes()
+    expect(grown - before).toBeGreaterThan(72 * MiB)
+    for (const block of blocks.reverse()) free(block)
+    // Untuned, glibc trims the top of its heap once it exceeds 128 KiB (at most 64 MiB in a process
+    // that freed large mappings before), handing these pages back to the system.
+    expect(heapBytes()).toBeGreaterThanOrEqual(grown - MiB)
+  })
+})
