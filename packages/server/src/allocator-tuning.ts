@@ -29,6 +29,18 @@ export const MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 const M_TRIM_THRESHOLD = -1
 const M_MMAP_THRESHOLD = -3
 
+/**
+ * The malloc settings an operator gave this process through its environment, if any: glibc reads
+ * `MALLOC_*_` variables and `glibc.malloc.*` tunables at start, and a later mallopt() would
+ * overrule them silently.
+ */
+function operatorSettings(env: NodeJS.ProcessEnv): string | undefined {
+  const variables = Object.keys(env).filter((name) => name.startsWith('MALLOC_') && name.endsWith('_'))
+  const tunables = (env.GLIBC_TUNABLES ?? '').split(':').filter((tunable) => tunable.startsWith('glibc.malloc.'))
+  const all = [...variables, ...tunables.map((tunable) => `GLIBC_TUNABLES ${tunable}`)]
+  return all.length > 0 ? all.join(', ') : undefined
+}
+
 /** What {@link tuneAllocator} did. */
 export type AllocatorTuning = { tuned: true } | { tuned: false; reason: string }
 
@@ -41,7 +53,9 @@ let outcome: AllocatorTuning | undefined
  * embedding a node may. Safe to call more than once, at any time.
  *
  * It needs glibc on Linux and the optional dependency `koffi` (to call `mallopt()`): elsewhere it
- * changes nothing and says why, and a node runs as before, only with more CPU per byte.
+ * changes nothing and says why, and a node runs as before, only with more CPU per byte. It also
+ * leaves malloc alone when the environment configures it (`MALLOC_TRIM_THRESHOLD_`,
+ * `GLIBC_TUNABLES=glibc.malloc.…`): the operator's own settings win.
  */
 export function tuneAllocator(): AllocatorTuning {
   outcome ??= applyTuning()
@@ -50,6 +64,8 @@ export function tuneAllocator(): AllocatorTuning {
 
 function applyTuning(): AllocatorTuning {
   if (process.platform !== 'linux') return { tuned: false, reason: `no glibc on ${process.platform}` }
+  const own = operatorSettings(process.env)
+  if (own !== undefined) return { tuned: false, reason: `the environment sets malloc's own (${own})` }
   let mallopt: (param: number, value: number) => number
   try {
     const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import type Koffi from 'koffi'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES, tuneAllocator } from '../src/allocator-tuning.js'
 
 const MiB = 1024 * 1024
@@ -50,5 +50,19 @@ describe('tuneAllocator', () => {
     // Untuned, glibc trims the top of its heap once it exceeds 128 KiB (at most 64 MiB in a process
     // that freed large mappings before), handing these pages back to the system.
     expect(heapBytes()).toBeGreaterThanOrEqual(grown - MiB)
+  })
+
+  it('leaves malloc to the operator when the environment configures it', async () => {
+    vi.resetModules()
+    vi.stubEnv('GLIBC_TUNABLES', 'glibc.malloc.trim_threshold=1048576')
+    try {
+      const fresh = await import('../src/allocator-tuning.js')
+      const outcome = fresh.tuneAllocator()
+      expect(outcome.tuned).toBe(false)
+      if (!outcome.tuned && process.platform === 'linux') expect(outcome.reason).toContain('glibc.malloc.trim_threshold=1048576')
+    } finally {
+      vi.unstubAllEnvs()
+      vi.resetModules()
+    }
   })
 })
