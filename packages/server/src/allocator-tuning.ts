@@ -31,11 +31,11 @@ const M_MMAP_THRESHOLD = -3
 
 /**
  * The malloc settings an operator gave this process through its environment, if any: glibc reads
- * `MALLOC_*_` variables and `glibc.malloc.*` tunables at start, and a later mallopt() would
- * overrule them silently.
+ * `MALLOC_*` variables and `glibc.malloc.*` tunables at start, and a later mallopt() would
+ * overrule some of them silently. Whoever set any of them manages malloc themselves.
  */
 function operatorSettings(env: NodeJS.ProcessEnv): string | undefined {
-  const variables = Object.keys(env).filter((name) => name.startsWith('MALLOC_') && name.endsWith('_'))
+  const variables = Object.keys(env).filter((name) => name.startsWith('MALLOC_'))
   const tunables = (env.GLIBC_TUNABLES ?? '').split(':').filter((tunable) => tunable.startsWith('glibc.malloc.'))
   const all = [...variables, ...tunables.map((tunable) => `GLIBC_TUNABLES ${tunable}`)]
   return all.length > 0 ? all.join(', ') : undefined
@@ -54,8 +54,8 @@ let outcome: AllocatorTuning | undefined
  *
  * It needs glibc on Linux and the optional dependency `koffi` (to call `mallopt()`): elsewhere it
  * changes nothing and says why, and a node runs as before, only with more CPU per byte. It also
- * leaves malloc alone when the environment configures it (`MALLOC_TRIM_THRESHOLD_`,
- * `GLIBC_TUNABLES=glibc.malloc.…`): the operator's own settings win.
+ * leaves malloc alone when the environment configures it (any `MALLOC_*` variable, such as
+ * `MALLOC_TRIM_THRESHOLD_`, or `GLIBC_TUNABLES=glibc.malloc.…`): the operator's own settings win.
  */
 export function tuneAllocator(): AllocatorTuning {
   outcome ??= applyTuning()

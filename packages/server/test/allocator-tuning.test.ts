@@ -52,14 +52,17 @@ describe('tuneAllocator', () => {
     expect(heapBytes()).toBeGreaterThanOrEqual(grown - MiB)
   })
 
-  it('leaves malloc to the operator when the environment configures it', async () => {
+  it.each([
+    ['GLIBC_TUNABLES', 'glibc.malloc.trim_threshold=1048576', 'glibc.malloc.trim_threshold=1048576'],
+    ['MALLOC_ARENA_MAX', '2', 'MALLOC_ARENA_MAX'],
+  ])('leaves malloc to the operator when the environment configures it (%s)', async (name, value, named) => {
     vi.resetModules()
-    vi.stubEnv('GLIBC_TUNABLES', 'glibc.malloc.trim_threshold=1048576')
+    vi.stubEnv(name, value)
     try {
       const fresh = await import('../src/allocator-tuning.js')
       const outcome = fresh.tuneAllocator()
       expect(outcome.tuned).toBe(false)
-      if (!outcome.tuned && process.platform === 'linux') expect(outcome.reason).toContain('glibc.malloc.trim_threshold=1048576')
+      if (!outcome.tuned && process.platform === 'linux') expect(outcome.reason).toContain(named)
     } finally {
       vi.unstubAllEnvs()
       vi.resetModules()
