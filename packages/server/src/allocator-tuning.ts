@@ -11,10 +11,10 @@ import type Koffi from 'koffi'
  * from malloc. A collection frees tens of MiB of them at once; with the default threshold malloc
  * gives those pages back to the system, and the next frames fault them in again, one page fault
  * per 4 KiB. On the virtual machines this runs on a page fault costs microseconds, and
- * `perf record` put 9% of a cluster put's CPU under the zero-fill's faults. 64 MiB is about what a
- * busy node frees between two collections, so the pages stay mapped and are reused: with it,
- * `bench/cluster.mjs` (512 MiB) measured the put at 28–31 ms of CPU per MiB over the four processes
- * instead of 40–44, with the same peak RSS (see the package README).
+ * `perf record` put 9% of a cluster put's CPU under the zero-fill's faults. 128 MiB is more than a
+ * busy node frees between two collections (V8 lets external memory grow by 64 MiB before it
+ * collects for it), so the pages stay mapped and are reused. Measured in the package README:
+ * the putting node of `bench/cluster.mjs` spends about a quarter less CPU per MiB.
  */
 export const TRIM_THRESHOLD_BYTES = 128 * 1024 * 1024
 
