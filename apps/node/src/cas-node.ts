@@ -1,7 +1,8 @@
 import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
-import { CasNode, tuneAllocator, tuneGarbageCollector } from '@cas/server'
+import { CasNode, releaseFreeMemory, tuneAllocator, tuneGarbageCollector } from '@cas/server'
 import { openStore } from '@cas/store'
 import type { BuiltNode, NodeFactory } from './daemon.js'
+import { releaseWhenQuiet } from './release-when-quiet.js'
 
 /** Capacity told to peers for "unlimited" (the wire has no Infinity). */
 const UNLIMITED = Number.MAX_SAFE_INTEGER
@@ -56,9 +57,12 @@ export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }
       chunkSize: config.chunkSize,
       logger: logger.child({ component: 'node' }),
     })
+    // The memory malloc keeps for transfers goes back to the system once they stop.
+    const stopReleasing = allocator.tuned ? releaseWhenQuiet(node.metrics, () => releaseFreeMemory()) : () => {}
     return {
       node,
       close: async () => {
+        stopReleasing()
         clearInterval(refresh)
         await store.close()
       },

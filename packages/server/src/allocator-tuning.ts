@@ -45,6 +45,8 @@ function operatorSettings(env: NodeJS.ProcessEnv): string | undefined {
 export type AllocatorTuning = { tuned: true } | { tuned: false; reason: string }
 
 let outcome: AllocatorTuning | undefined
+/** glibc's malloc_trim(), bound once the tuning took. */
+let mallocTrim: ((pad: number) => number) | undefined
 
 /**
  * Tells this process's C allocator (glibc's malloc) to keep memory it would otherwise hand back to
@@ -67,9 +69,12 @@ function applyTuning(): AllocatorTuning {
   const own = operatorSettings(process.env)
   if (own !== undefined) return { tuned: false, reason: `the environment sets malloc's own (${own})` }
   let mallopt: (param: number, value: number) => number
+  let trim: (pad: number) => number
   try {
     const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi
-    mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)') as (param: number, value: number) => number
+    const libc = koffi.load('libc.so.6')
+    mallopt = libc.func('int mallopt(int param, int value)') as (param: number, value: number) => number
+    trim = libc.func('int malloc_trim(size_t pad)') as (pad: number) => number
   } catch (err) {
     // koffi not installed (it is optional), or no glibc (musl names its library otherwise).
     return { tuned: false, reason: `cannot call glibc's mallopt(): ${(err as Error).message}` }
@@ -78,5 +83,19 @@ function applyTuning(): AllocatorTuning {
   if (mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) !== 1 || mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) !== 1) {
     return { tuned: false, reason: 'mallopt() refused the thresholds' }
   }
+  mallocTrim = trim
   return { tuned: true }
+}
+
+/**
+ * Hands back to the system the free memory malloc keeps for reuse since {@link tuneAllocator}
+ * (the free top of every heap, and free pages inside them): for when a busy spell is over, so a
+ * node that moved a large file does not hold the memory of its busiest moment while idle. Answers
+ * whether it could (only a tuned process can; an untuned malloc hands memory back by itself).
+ * Takes milliseconds; the next transfer faults in again what it needs.
+ */
+export function releaseFreeMemory(): boolean {
+  if (mallocTrim === undefined) return false
+  mallocTrim(0)
+  return true
 }

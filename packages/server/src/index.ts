@@ -16,7 +16,7 @@ export { ServerError, type ServerErrorCode } from './errors.js'
 export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.js'
 export { silentLogger, type Logger } from './logger.js'
 export { tuneGarbageCollector, HEAP_GROWING_PERCENT, YOUNG_GROWTH_FACTOR } from './gc-tuning.js'
-export { tuneAllocator, TRIM_THRESHOLD_BYTES, MMAP_THRESHOLD_BYTES, type AllocatorTuning } from './allocator-tuning.js'
+export { tuneAllocator, releaseFreeMemory, TRIM_THRESHOLD_BYTES, MMAP_THRESHOLD_BYTES, type AllocatorTuning } from './allocator-tuning.js'
 export { chunkStream, type ChunkStreamOptions } from './chunker.js'
 export {
   encodeManifest,

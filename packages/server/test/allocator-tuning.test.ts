@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type Koffi from 'koffi'
 import { describe, expect, it, vi } from 'vitest'
-import { MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES, tuneAllocator } from '../src/allocator-tuning.js'
+import { MMAP_THRESHOLD_BYTES, TRIM_THRESHOLD_BYTES, releaseFreeMemory, tuneAllocator } from '../src/allocator-tuning.js'
 
 const MiB = 1024 * 1024
 const onLinux = process.platform === 'linux'
@@ -27,6 +28,13 @@ function bind() {
   }
 }
 
+/** Anonymous memory of this process in RAM (Linux). */
+function residentAnonymousBytes(): number {
+  const kib = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+  if (!kib) throw new Error('no RssAnon in /proc/self/status')
+  return Number(kib[1]) * 1024
+}
+
 describe('tuneAllocator', () => {
   it.runIf(onLinux)('tunes glibc, once, however often it is called', () => {
     const first = tuneAllocator()
@@ -50,6 +58,11 @@ describe('tuneAllocator', () => {
     // Untuned, glibc trims the top of its heap once it exceeds 128 KiB (at most 64 MiB in a process
     // that freed large mappings before), handing these pages back to the system.
     expect(heapBytes()).toBeGreaterThanOrEqual(grown - MiB)
+    // Until the busy spell is over: then the kept pages go back to the system (the heap keeps its
+    // address space, which mallinfo counts, but no longer its memory).
+    const kept = residentAnonymousBytes()
+    expect(releaseFreeMemory()).toBe(true)
+    expect(kept - residentAnonymousBytes()).toBeGreaterThan(64 * MiB)
   })
 
   it.each([
@@ -63,6 +76,8 @@ describe('tuneAllocator', () => {
       const outcome = fresh.tuneAllocator()
       expect(outcome.tuned).toBe(false)
       if (!outcome.tuned && process.platform === 'linux') expect(outcome.reason).toContain(named)
+      // An untuned malloc hands memory back by itself; nothing is released on its behalf.
+      expect(fresh.releaseFreeMemory()).toBe(false)
     } finally {
       vi.unstubAllEnvs()
       vi.resetModules()
