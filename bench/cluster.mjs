@@ -8,7 +8,8 @@
 //   env: BENCH_BYTES (default 1 GiB), BENCH_NODES (4), BENCH_REPLICAS (3), BENCH_LIMIT_BYTES (512 MiB),
 //        BENCH_WARMUP_BYTES (64 MiB), BENCH_PUT_WINDOW, BENCH_GET_WINDOW, BENCH_NODE_FLAGS (extra node/V8 flags for the node processes,
 //        e.g. "--initial-old-space-size=256"), BENCH_PROF (a folder: --cpu-prof of every node process),
-//        BENCH_ALLOCATOR=untuned (glibc's malloc as it comes, to compare with the daemon's tuning)
+//        BENCH_ALLOCATOR=untuned (glibc's malloc as it comes, to compare with the daemon's tuning),
+//        BENCH_OLD_SPACE=unwatched (no collection as the old space grows, to compare with the daemon)
 // Besides MiB/s it reports CPU milliseconds per MiB summed over the node processes (all their threads:
 // GC helpers and libuv's pool included): on a shared machine that stays comparable when MiB/s does not.
 import { fork } from 'node:child_process'
@@ -41,9 +42,11 @@ async function nodeProcess() {
   // As the `cas` CLI does: before anything else loads.
   const { tuneGarbageCollector } = await import(new URL('../packages/server/dist/gc-tuning.js', import.meta.url).href)
   tuneGarbageCollector()
-  const { createNode, tuneAllocator } = await import(dist('server'))
-  // As the `cas` daemon does: freed memory stays mapped for the next frames and blobs.
+  const { createNode, tuneAllocator, watchOldSpace } = await import(dist('server'))
+  // As the `cas` daemon does: freed memory stays mapped for the next frames and blobs, and the old
+  // space's garbage is collected as it piles up.
   if (process.env.BENCH_ALLOCATOR !== 'untuned') tuneAllocator()
+  if (process.env.BENCH_OLD_SPACE !== 'unwatched') watchOldSpace()
   const { tcpTransport } = await import(dist('p2p'))
   const { openStore } = await import(dist('store'))
   const { generateKeyPair, generateKey } = await import(dist('crypto'))

@@ -20,9 +20,11 @@ const dist = (pkg) => new URL(`../packages/${pkg}/dist/index.js`, import.meta.ur
 // As the `cas` CLI does: before anything else loads.
 const { tuneGarbageCollector } = await import(new URL('../packages/server/dist/gc-tuning.js', import.meta.url).href)
 tuneGarbageCollector()
-const { createNode, tuneAllocator } = await import(dist('server'))
-// As the `cas` daemon does: freed memory stays mapped for the next frames and blobs.
+const { createNode, tuneAllocator, watchOldSpace } = await import(dist('server'))
+// As the `cas` daemon does: freed memory stays mapped for the next frames and blobs, and the old
+// space's garbage is collected as it piles up.
 tuneAllocator()
+watchOldSpace()
 const { tcpTransport } = await import(dist('p2p'))
 const { openStore } = await import(dist('store'))
 const { generateKey, generateKeyPair } = await import(dist('crypto'))

@@ -1,5 +1,5 @@
 import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
-import { CasNode, releaseFreeMemory, tuneAllocator, tuneGarbageCollector } from '@cas/server'
+import { CasNode, releaseFreeMemory, tuneAllocator, tuneGarbageCollector, watchOldSpace } from '@cas/server'
 import { openStore } from '@cas/store'
 import type { BuiltNode, NodeFactory } from './daemon.js'
 import { releaseWhenQuiet } from './release-when-quiet.js'
@@ -59,9 +59,12 @@ export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }
     })
     // The memory malloc keeps for transfers goes back to the system once they stop.
     const stopReleasing = allocator.tuned ? releaseWhenQuiet(node.metrics, () => releaseFreeMemory()) : () => {}
+    // A long transfer's garbage is collected as it piles up, not minutes later (see @cas/server).
+    const stopWatching = watchOldSpace()
     return {
       node,
       close: async () => {
+        stopWatching()
         stopReleasing()
         clearInterval(refresh)
         await store.close()

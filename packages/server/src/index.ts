@@ -16,6 +16,7 @@ export { ServerError, type ServerErrorCode } from './errors.js'
 export { systemClock, ManualClock, type Clock, type TimerHandle } from './clock.js'
 export { silentLogger, type Logger } from './logger.js'
 export { tuneGarbageCollector, HEAP_GROWING_PERCENT, YOUNG_GROWTH_FACTOR } from './gc-tuning.js'
+export { watchOldSpace, OLD_SPACE_STEP_BYTES, OLD_SPACE_CHECK_MS, type OldSpaceWatchOptions } from './old-space-watch.js'
 export { tuneAllocator, releaseFreeMemory, TRIM_THRESHOLD_BYTES, MMAP_THRESHOLD_BYTES, type AllocatorTuning } from './allocator-tuning.js'
 export { chunkStream, type ChunkStreamOptions } from './chunker.js'
 export {
