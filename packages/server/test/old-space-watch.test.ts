@@ -82,8 +82,9 @@ describe('watchOldSpace', () => {
         await new Promise((resolve) => setTimeout(resolve, 20))
         highest = Math.max(highest, oldSpaceUsed())
       }
-      // V8 alone lets a heap this small grow by tens of MiB before it collects it.
-      expect(highest - start).toBeLessThan(step + 8 * MiB)
+      // At most a step, a batch still alive when a check collected (the floor then includes it) and
+      // the batch after: about 10 MiB. V8 alone let this heap grow by 70 MiB before it collected.
+      expect(highest - start).toBeLessThan(step + 12 * MiB)
       expect(majors.length).toBeGreaterThan(0)
       // And the process's own global gained no `gc`.
       expect((globalThis as { gc?: unknown }).gc).toBeUndefined()
