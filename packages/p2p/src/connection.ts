@@ -19,7 +19,7 @@ import { P2PError, isProgrammerError } from './errors.js'
 import { FrameDecoder, FrameEncoder } from './frame-codec.js'
 import type { Limits } from './limits.js'
 import type { Logger } from './logger.js'
-import { MessageDecoder, encodeMessage, type WireMessage } from './message-codec.js'
+import { MessageDecoder, encodeMessage, type BodyAllocator, type WireMessage } from './message-codec.js'
 import { RESERVED_TYPES, cancelSchema, errorReplySchema, fieldsOf, type Envelope, type Hello } from './messages.js'
 import type { SecureSession } from './handshake.js'
 
@@ -82,6 +82,8 @@ export interface ConnectionOptions {
   limits: Limits
   logger: Logger
   router: ConnectionRouter
+  /** Memory for received message bodies (default: fresh each time). */
+  allocateBody?: BodyAllocator
 }
 
 interface Pending {
@@ -159,7 +161,7 @@ export class Connection implements PeerConnection {
     this.#router = options.router
     this.#log = options.logger.child({ peer: this.peerId.slice(0, 16), remote: this.remoteAddress })
     this.#encoder = new FrameEncoder(session.send)
-    this.#messages = new MessageDecoder(options.limits, (message) => this.#dispatch(message))
+    this.#messages = new MessageDecoder(options.limits, (message) => this.#dispatch(message), options.allocateBody)
     this.#frames = new FrameDecoder(session.receive, (plaintext) => this.#messages.push(plaintext))
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
 

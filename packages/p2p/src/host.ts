@@ -9,6 +9,7 @@ import { resolveLimits, type Limits } from './limits.js'
 import { silentLogger, type Logger } from './logger.js'
 import { RESERVED_TYPES, messageTypes, requestTypes, type HeaderSchema, type Hello } from './messages.js'
 import type { KeyPair } from './noise/dh.js'
+import type { BodyAllocator } from './message-codec.js'
 import { Penalties } from './penalties.js'
 import { isLoopbackHost, remoteAddressOf, remoteHostOf, type Listener, type Transport } from './transports/transport.js'
 
@@ -63,6 +64,12 @@ export interface HostOptions {
    * and a peer that completes the handshake is banned by its id wherever it comes from.
    */
   banLoopback?: boolean
+  /**
+   * Memory for the bodies of received requests, replies and messages, which their receiver then
+   * owns. Default: fresh memory for each. A node that gives back the memory of bodies it is done
+   * with passes an allocator that reuses it: received blobs then stop being garbage.
+   */
+  allocateBody?: BodyAllocator
 }
 
 /** Options of connect(). */
@@ -127,6 +134,7 @@ export class Host extends EventEmitter {
   readonly #unreachable = new Map<string, { failures: number; until: number }>()
   readonly #penalties: Penalties
   readonly #banLoopback: boolean
+  readonly #allocateBody: BodyAllocator | undefined
   readonly #shutdown = new AbortController()
   #pendingHandshakes = 0
   #closing: Promise<void> | undefined
@@ -144,6 +152,7 @@ export class Host extends EventEmitter {
     this.#log = (options.logger ?? silentLogger).child({ host: this.id.slice(0, 16) })
     this.#penalties = new Penalties({ maxOffences: this.limits.maxOffences, banMs: this.limits.banMs, banMaxMs: this.limits.banMaxMs })
     this.#banLoopback = options.banLoopback ?? false
+    this.#allocateBody = options.allocateBody
   }
 
   /** Actual listen addresses (port 0 resolved). */
@@ -423,7 +432,7 @@ export class Host extends EventEmitter {
       socket.destroy()
       throw new P2PError(this.#closing !== undefined ? 'CLOSED' : 'BANNED', `peer ${peerId.slice(0, 16)}… refused`)
     }
-    const conn = new Connection({ socket, session, dialerId, remoteAddress, limits: this.limits, logger: this.#log, router: this.#router })
+    const conn = new Connection({ socket, session, dialerId, remoteAddress, limits: this.limits, logger: this.#log, router: this.#router, ...(this.#allocateBody ? { allocateBody: this.#allocateBody } : {}) })
     // Bytes that came with the handshake may already have broken the protocol...
     if (conn.isClosed) throw new P2PError('CLOSED', `connection to ${peerId.slice(0, 16)}… closed at once`)
     this.#all.add(conn)

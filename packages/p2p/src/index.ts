@@ -2,6 +2,7 @@
 export { createHost, Host } from './host.js'
 export type { HostOptions, ConnectOptions, IncomingRequest, IncomingMessage, RequestHandler, MessageHandler, HandlerOptions } from './host.js'
 export type { PeerConnection, Reply, Response, RequestOptions } from './connection.js'
+export type { BodyAllocator } from './message-codec.js'
 export { P2PError, isP2PError } from './errors.js'
 export type { P2PErrorCode } from './errors.js'
 export type { Logger } from './logger.js'

@@ -44,6 +44,12 @@ export function parseHeader(bytes: Buffer): Envelope {
   return parsed.data
 }
 
+/**
+ * Memory for a message body of `length` bytes, which the decoder fills and hands to the receiver,
+ * who owns it from then on. Lets a receiver reuse the memory of bodies it is done with.
+ */
+export type BodyAllocator = (length: number) => Buffer
+
 const enum State {
   Prefix,
   Header,
@@ -58,6 +64,7 @@ const enum State {
 export class MessageDecoder {
   readonly #limits: MessageLimits
   readonly #onMessage: (message: WireMessage) => void
+  readonly #allocateBody: BodyAllocator
   #state = State.Prefix
   readonly #prefix = Buffer.alloc(MESSAGE_PREFIX_BYTES)
   #prefixFilled = 0
@@ -67,9 +74,10 @@ export class MessageDecoder {
   #partFilled = 0
   #header: Envelope | undefined
 
-  constructor(limits: MessageLimits, onMessage: (message: WireMessage) => void) {
+  constructor(limits: MessageLimits, onMessage: (message: WireMessage) => void, allocateBody: BodyAllocator = (length) => Buffer.allocUnsafe(length)) {
     this.#limits = limits
     this.#onMessage = onMessage
+    this.#allocateBody = allocateBody
   }
 
   /** Bytes held for the message being assembled. */
@@ -95,7 +103,7 @@ export class MessageDecoder {
           piece = chunk.subarray(offset, offset + length)
           offset += length
         } else {
-          this.#part ??= Buffer.allocUnsafe(length)
+          this.#part ??= this.#state === State.Header ? Buffer.allocUnsafe(length) : this.#bodyMemory(length)
           const n = Math.min(length - this.#partFilled, available)
           chunk.copy(this.#part, this.#partFilled, offset, offset + n)
           this.#partFilled += n
@@ -109,6 +117,12 @@ export class MessageDecoder {
         }
       }
     }
+  }
+
+  #bodyMemory(length: number): Buffer {
+    const memory = this.#allocateBody(length)
+    if (memory.byteLength !== length) throw new P2PError('INVALID_ARGUMENT', `the body allocator gave ${memory.byteLength} bytes for a body of ${length}`)
+    return memory
   }
 
   #startMessage(): void {

@@ -132,6 +132,36 @@ describe('message codec', () => {
     }
   })
 
+  test('a body spanning chunks is assembled in memory from the body allocator; headers and whole-chunk bodies are not', () => {
+    const big = randomBytes(300_000)
+    const small = randomBytes(100)
+    const [head1, body1] = encodeMessage({ t: 'put-blob', id: 1 }, big, LIMITS)
+    const [head2, body2] = encodeMessage({ t: 'gossip' }, small, LIMITS)
+    const wire = Buffer.concat([head1, body1!, head2, body2!])
+    const given: Buffer[] = []
+    const asked: number[] = []
+    const out: WireMessage[] = []
+    const decoder = new MessageDecoder(LIMITS, (m) => out.push(m), (length) => {
+      asked.push(length)
+      const memory = Buffer.alloc(length)
+      given.push(memory)
+      return memory
+    })
+    // The big body spans chunks; the small message arrives in one piece with its body.
+    decoder.push(wire.subarray(0, 100_000))
+    decoder.push(wire.subarray(100_000))
+    expect(asked).toEqual([300_000])
+    expect(out[0]!.body).toBe(given[0])
+    expect(out[0]!.body!.equals(big)).toBe(true)
+    expect(out[1]!.body!.equals(small)).toBe(true)
+  })
+
+  test('an allocator that gives the wrong size is a programming error, caught before any byte is written', () => {
+    const [head, body] = encodeMessage({ t: 'put-blob', id: 1 }, randomBytes(10_000), LIMITS)
+    const decoder = new MessageDecoder(LIMITS, () => {}, (length) => Buffer.alloc(length - 1))
+    expect(codeOf(() => decoder.push(Buffer.concat([head, body!]).subarray(0, 5_000)))).toBe('INVALID_ARGUMENT')
+  })
+
   test('oversized lengths are refused from the 8-byte prefix alone, before any allocation', () => {
     const prefix = Buffer.alloc(8)
     prefix.writeUInt32BE(0xffff_ffff, 0)

@@ -68,6 +68,34 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
     expect(b.connection(a.id)!.hello.addresses).toEqual(a.addresses)
   })
 
+  test('bodies received arrive in memory from the host\'s body allocator', async () => {
+    make = makeNetwork()
+    const made = new Set<ArrayBufferLike>()
+    const a = await host({
+      allocateBody: (length) => {
+        const memory = Buffer.allocUnsafeSlow(length)
+        made.add(memory.buffer)
+        return memory
+      },
+    })
+    const b = await host()
+    await a.connect(b.addresses[0]!, { expectedId: b.id })
+    const sent = randomBytes(1_000_000)
+    let received: Buffer | undefined
+    a.handle('put-blob', (req) => {
+      received = req.body
+      return Promise.resolve({ header: { stored: true } })
+    })
+    b.handle('get-blob', () => Promise.resolve({ body: sent }))
+    const got = await a.request(b.id, 'get-blob', { blob: BLOB })
+    expect(got.body!.equals(sent)).toBe(true)
+    expect(made.has(got.body!.buffer)).toBe(true)
+    await b.request(a.id, 'put-blob', { blob: BLOB, pins: [] }, sent)
+    expect(received!.equals(sent)).toBe(true)
+    expect(made.has(received!.buffer)).toBe(true)
+    expect(made.size).toBe(2)
+  })
+
   test('requests flow both ways over the one connection', async () => {
     const [a, b] = await pair()
     a.handle('ping', () => Promise.resolve())

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { SealedChunk, ThreadSha256 } from '@cas/crypto'
+import type { BodyPool } from './body-pool.js'
 import type { Catalog } from './catalog.js'
 import type { Clock } from './clock.js'
 import type { BlobStoreLike, HostLike } from './components.js'
@@ -90,6 +91,11 @@ export interface NodeContext {
    * to write into (see `CryptoPool.recycle`); a no-op without crypto threads.
    */
   readonly recycle: (blob: Buffer) => void
+  /**
+   * Where the host's received bodies come from: a blob received from a peer is given back here once
+   * nothing reads it any more (see {@link BodyPool}).
+   */
+  readonly bodies: BodyPool
   readonly clock: Clock
   readonly timing: Timing
   readonly logger: Logger

@@ -4,6 +4,7 @@ import type { Clock } from './clock.js'
 import type { BlobStoreLike } from './components.js'
 import { UNLIMITED_CAPACITY, type Timing } from './constants.js'
 import type { Logger } from './logger.js'
+import { BodyPool } from './body-pool.js'
 import { CasNode } from './node.js'
 
 /** Wire protocol version announced in the handshake hello. */
@@ -56,6 +57,7 @@ export async function createNode(opts: NodeOptions): Promise<CasNode> {
     // The node refreshes its usage every gossip round anyway.
   }
   let node: CasNode | undefined
+  const bodies = new BodyPool()
   const host = await createHost({
     transport: opts.transport,
     staticKey: opts.staticKey,
@@ -64,6 +66,7 @@ export async function createNode(opts: NodeOptions): Promise<CasNode> {
     hello: () => ({ version: PROTOCOL_VERSION, addresses: host.addresses, ...(node?.advertised() ?? stats) }),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
+    allocateBody: (length) => bodies.take(length),
   })
   try {
     node = await CasNode.create({
@@ -71,6 +74,7 @@ export async function createNode(opts: NodeOptions): Promise<CasNode> {
       store: opts.store,
       ownerKey: opts.ownerKey,
       catalogPath: opts.catalogPath,
+      bodies,
       ...(opts.bootstrap ? { bootstrap: opts.bootstrap } : {}),
       ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
       ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),

@@ -21,6 +21,8 @@ export interface FetchOptions {
  */
 export class BlobFetcher {
   private readonly bad = new Set<string>()
+  // Bodies received from peers and handed out by fetch() that nothing else holds: done() gives their memory back.
+  private readonly received = new WeakSet<Buffer>()
 
   constructor(
     private readonly ctx: NodeContext,
@@ -40,12 +42,21 @@ export class BlobFetcher {
       if (local.bytes !== undefined) return local.bytes
       if (local.damaged) {
         // The damaged copy is out of the way: put back the good one this get is about to fetch.
+        // The store writes those bytes while the caller may be done with them: it gets a copy.
         const bytes = await this.fetchRemote(id)
-        void restore(this.ctx, id, bytes)
+        void restore(this.ctx, id, Buffer.from(bytes))
         return bytes
       }
     }
     return this.fetchRemote(id)
+  }
+
+  /**
+   * Tells that the caller is done with bytes fetch() gave it: nothing reads or keeps them any more.
+   * Those received from a peer go back to the node's body pool, for the next blob to arrive in.
+   */
+  done(bytes: Buffer): void {
+    if (this.received.delete(bytes)) this.ctx.bodies.give(bytes)
   }
 
   private async fetchRemote(id: string): Promise<Buffer> {
@@ -137,6 +148,7 @@ export class BlobFetcher {
       return undefined
     }
     ctx.metrics.blobsFetched++
+    this.received.add(body)
     return body
   }
 }

@@ -82,7 +82,10 @@ export function readFile(ctx: NodeContext, fetcher: BlobFetcher, root: Manifest,
       while (ahead.length > 0) {
         throwIfAborted(opts.signal)
         const { ref, blob } = ahead.shift()!
-        const plain = decryptChunk(Buffer.from(ref.entry.key, 'hex'), await blob)
+        const ciphertext = await blob
+        const plain = decryptChunk(Buffer.from(ref.entry.key, 'hex'), ciphertext)
+        // Decrypted into new memory: the blob's memory can take the next blob to arrive.
+        fetcher.done(ciphertext)
         if (plain.byteLength !== ref.entry.size) {
           throw new ServerError('CORRUPT', `chunk ${ref.index} decrypted to ${plain.byteLength} bytes, manifest says ${ref.entry.size}`)
         }

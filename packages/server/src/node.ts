@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events'
 import { availableParallelism } from 'node:os'
 import type { Readable } from 'node:stream'
 import { CryptoPool, sealChunk, type ThreadSha256 } from '@cas/crypto'
+import { BodyPool } from './body-pool.js'
 import { Catalog, type FileRecord } from './catalog.js'
 import { formatCapability, parseRef } from './capability.js'
 import { settlesWithin, systemClock, type Clock } from './clock.js'
@@ -49,6 +50,11 @@ export interface NodeComponents {
    * machine has more than one core, else 0 (all of it on the event loop).
    */
   cryptoThreads?: number
+  /**
+   * The pool the host's `allocateBody` takes from: blobs received are given back to it once used.
+   * Without one (a host that allocates on its own), received blobs are left to the collector.
+   */
+  bodies?: BodyPool
   clock?: Clock
   logger?: Logger
   timing?: Partial<Timing>
@@ -195,6 +201,7 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
           },
       fileHash: pool ? () => pool.createSha256() : () => loopSha256(),
       recycle: pool ? (blob) => pool.recycle(blob) : () => {},
+      bodies: opts.bodies ?? new BodyPool(),
       clock,
       timing,
       logger: (opts.logger ?? silentLogger).child({ node: host.id.slice(0, 8) }),

@@ -71,6 +71,8 @@ export function registerHandlers(ctx: NodeContext): void {
       throw new ServerError('FORBIDDEN', `blob ${id} was deleted by its owner`)
     }
     metrics.blobsReceived++
+    // Stored (or already there): the store holds no reference to the body any more.
+    ctx.bodies.give(body)
     return { header: { stored } }
   })
 

@@ -25,7 +25,7 @@ export function recordingLogger(): Logger & { entries: { level: string; obj: obj
 export async function startHost(
   transport: Transport,
   listenAddr: string,
-  options: { networkKey?: Buffer; limits?: Partial<Limits>; logger?: Logger; listen?: string[] } & Partial<Pick<HostOptions, 'staticKey' | 'banLoopback'>> = {},
+  options: { networkKey?: Buffer; limits?: Partial<Limits>; logger?: Logger; listen?: string[] } & Partial<Pick<HostOptions, 'staticKey' | 'banLoopback' | 'allocateBody'>> = {},
 ): Promise<Host> {
   const staticKey = options.staticKey ?? generateKeyPair()
   const host: Host = await createHost({
@@ -37,6 +37,7 @@ export async function startHost(
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.banLoopback !== undefined ? { banLoopback: options.banLoopback } : {}),
+    ...(options.allocateBody ? { allocateBody: options.allocateBody } : {}),
   })
   return host
 }
