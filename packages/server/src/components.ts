@@ -28,7 +28,11 @@ export interface BlobStoreLike {
    * `data`: the node may write other bytes into that memory.
    */
   put(id: string, data: Uint8Array, opts?: { signal?: AbortSignal; pins?: Pin[]; verified?: boolean; requirePin?: boolean }): Promise<{ stored: boolean; size: number; pinned?: boolean[] }>
-  get(id: string, range?: BlobRange): Promise<Buffer>
+  /**
+   * Reads a blob (or a range of it). A store that reads into new memory takes it from `allocate`
+   * when given (exactly `length` bytes), and keeps no reference to it.
+   */
+  get(id: string, range?: BlobRange, opts?: { allocate?: (length: number) => Buffer }): Promise<Buffer>
   createReadStream?(id: string, range?: BlobRange): Promise<Readable>
   has(id: string): Promise<boolean>
   delete(id: string): Promise<boolean>

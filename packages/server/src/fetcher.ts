@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { BodyPool } from './body-pool.js'
 import { HEAL_ATTEMPTS, HEAL_RETRY_MS, TRANSFER_TIMEOUT_MS } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError, throwIfAborted } from './errors.js'
@@ -21,8 +22,9 @@ export interface FetchOptions {
  */
 export class BlobFetcher {
   private readonly bad = new Set<string>()
-  // Bodies received from peers and handed out by fetch() that nothing else holds: done() gives their memory back.
-  private readonly received = new WeakSet<Buffer>()
+  // Bytes fetch() handed out that nothing else holds (received from a peer, or read from the store
+  // into pool memory): done() gives their memory back.
+  private readonly owned = new WeakSet<Buffer>()
 
   constructor(
     private readonly ctx: NodeContext,
@@ -38,8 +40,11 @@ export class BlobFetcher {
   async fetch(id: string): Promise<Buffer> {
     throwIfAborted(this.opts.signal)
     if (this.opts.remoteOnly !== true) {
-      const local = await readLocal(this.ctx, id)
-      if (local.bytes !== undefined) return local.bytes
+      const local = await readLocal(this.ctx, id, this.ctx.bodies)
+      if (local.bytes !== undefined) {
+        this.owned.add(local.bytes)
+        return local.bytes
+      }
       if (local.damaged) {
         // The damaged copy is out of the way: put back the good one this get is about to fetch.
         // The store writes those bytes while the caller may be done with them: it gets a copy.
@@ -53,10 +58,10 @@ export class BlobFetcher {
 
   /**
    * Tells that the caller is done with bytes fetch() gave it: nothing reads or keeps them any more.
-   * Those received from a peer go back to the node's body pool, for the next blob to arrive in.
+   * Their memory goes back to the node's body pool, for the next blob to arrive or be read in.
    */
   done(bytes: Buffer): void {
-    if (this.received.delete(bytes)) this.ctx.bodies.give(bytes)
+    if (this.owned.delete(bytes)) this.ctx.bodies.give(bytes)
   }
 
   private async fetchRemote(id: string): Promise<Buffer> {
@@ -148,7 +153,7 @@ export class BlobFetcher {
       return undefined
     }
     ctx.metrics.blobsFetched++
-    this.received.add(body)
+    this.owned.add(body)
     return body
   }
 }
@@ -161,13 +166,13 @@ function hashHex(bytes: Uint8Array): string {
  * Reads this node's copy of a blob and checks it against its id: bit rot or a bad disk must never
  * reach a reader, here or on another node. A damaged copy is moved aside at once, so `has` stops
  * claiming it and repair on the other holders sees it missing; its pins stay. `damaged` tells the
- * caller a good copy is wanted back.
+ * caller a good copy is wanted back. With `memory`, the copy is read into memory from that pool.
  */
-export async function readLocal(ctx: NodeContext, id: string): Promise<{ bytes?: Buffer; damaged: boolean }> {
+export async function readLocal(ctx: NodeContext, id: string, memory?: BodyPool): Promise<{ bytes?: Buffer; damaged: boolean }> {
   let bytes: Buffer
   try {
     // One read, no separate existence check: NOT_FOUND is the common "not here" answer.
-    bytes = await ctx.store.get(id)
+    bytes = await ctx.store.get(id, undefined, memory ? { allocate: (length) => memory.take(length) } : {})
   } catch (err) {
     if (isProgrammerError(err)) throw err
     if (errorCode(err) !== 'NOT_FOUND') ctx.logger.debug({ blob: id, code: errorCode(err) }, 'local read failed')

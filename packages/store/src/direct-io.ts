@@ -119,13 +119,13 @@ export async function probeDirectIo(path: string, buffers: AlignedBuffers): Prom
 }
 
 /**
- * Reads bytes `[start, end)` of the file behind `handle` (opened with O_DIRECT) into a new Buffer,
- * through `staging`: each read covers whole aligned blocks, and the wanted part is copied out.
+ * Reads `out.byteLength` bytes from `start` of the file behind `handle` (opened with O_DIRECT) into
+ * `out`, through `staging`: each read covers whole aligned blocks, and the wanted part is copied out.
  * Blobs written directly are not in the page cache, and filling the cache for a read cost as much
  * system CPU as writing through it (2.6 ms per MiB measured), while the direct read costs 0.2.
  */
-export async function readDirect(handle: FileHandle, start: number, end: number, staging: Buffer): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(end - start)
+export async function readDirect(handle: FileHandle, start: number, staging: Buffer, out: Buffer): Promise<Buffer> {
+  const end = start + out.byteLength
   let filled = 0
   while (filled < out.byteLength) {
     const at = start + filled

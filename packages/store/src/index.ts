@@ -8,6 +8,7 @@ export type {
   ByteRange,
   CollectOptions,
   CollectResult,
+  GetOptions,
   PutOptions,
   PutResult,
   ScrubOptions,

@@ -79,6 +79,15 @@ export interface ByteRange {
   length?: number
 }
 
+/** Options of {@link BlobStore.get}. */
+export interface GetOptions {
+  /**
+   * Memory for the bytes read, called once with their length; it must give exactly that many
+   * bytes. For a caller that reuses the memory of blobs it is done with. Default: new memory.
+   */
+  allocate?: (length: number) => Buffer
+}
+
 /** Options of {@link BlobStore.put}. */
 export interface PutOptions {
   signal?: AbortSignal
@@ -383,10 +392,11 @@ export class BlobStore {
   }
 
   /**
-   * Reads blob `id`, or the given range of it, into one buffer. NOT_FOUND if absent;
-   * INVALID_ARGUMENT if the range starts past the end (a range running past the end is cut short).
+   * Reads blob `id`, or the given range of it, into one buffer, which the store keeps no reference
+   * to. NOT_FOUND if absent; INVALID_ARGUMENT if the range starts past the end (a range running
+   * past the end is cut short).
    */
-  async get(id: string, range?: ByteRange): Promise<Buffer> {
+  async get(id: string, range?: ByteRange, options: GetOptions = {}): Promise<Buffer> {
     assertBlobId(id)
     return this.#operation(async () => {
       const staging = this.#direct?.acquire()
@@ -397,8 +407,9 @@ export class BlobStore {
       try {
         const { size } = await handle.stat()
         const [start, end] = resolveRange(range, size)
-        if (staging !== undefined) return await readDirect(handle, start, end, staging)
-        const buffer = Buffer.allocUnsafe(end - start)
+        const buffer = options.allocate?.(end - start) ?? Buffer.allocUnsafe(end - start)
+        if (buffer.byteLength !== end - start) throw new StoreError('INVALID_ARGUMENT', `allocate gave ${buffer.byteLength} bytes for a read of ${end - start}`)
+        if (staging !== undefined) return await readDirect(handle, start, staging, buffer)
         let filled = 0
         while (filled < buffer.byteLength) {
           const { bytesRead } = await handle.read(buffer, filled, buffer.byteLength - filled, start + filled)

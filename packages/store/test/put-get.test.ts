@@ -184,6 +184,22 @@ describe('get and createReadStream', () => {
     expect(await readAll(await store.createReadStream(id, { offset: 5000 }))).toEqual(Buffer.alloc(0))
   })
 
+  test.each([true, false])('reads into the memory the caller gives (direct I/O %s), and only memory of the right size', async (directIo) => {
+    const store = await tempStore({ directIo })
+    const { id, bytes } = blob(pseudoRandom(3 * 1024 * 1024 + 5))
+    await store.put(id, bytes)
+    const asked: number[] = []
+    const memory = Buffer.alloc(bytes.byteLength - 100)
+    const got = await store.get(id, { offset: 100 }, { allocate: (length) => (asked.push(length), memory) })
+    expect(got).toBe(memory)
+    expect(got.equals(bytes.subarray(100))).toBe(true)
+    expect(asked).toEqual([bytes.byteLength - 100])
+    const err = await rejectsWith(store.get(id, undefined, { allocate: (length) => Buffer.alloc(length + 1) }), 'INVALID_ARGUMENT')
+    expect(err.message).toContain('allocate')
+    // The read that failed left the store as it was.
+    expect((await store.get(id)).equals(bytes)).toBe(true)
+  })
+
   test('NOT_FOUND for an absent blob, INVALID_ARGUMENT for a bad range', async () => {
     const store = await tempStore()
     const { id, bytes } = blob('range')
