@@ -1,5 +1,5 @@
 import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
-import { CasNode, releaseFreeMemory, tuneAllocator, tuneGarbageCollector, watchOldSpace } from '@cas/server'
+import { BodyPool, CasNode, releaseFreeMemory, tuneAllocator, tuneGarbageCollector, watchOldSpace } from '@cas/server'
 import { openStore } from '@cas/store'
 import type { BuiltNode, NodeFactory } from './daemon.js'
 import { releaseWhenQuiet } from './release-when-quiet.js'
@@ -37,6 +37,8 @@ export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }
   refresh.unref()
 
   let host: Host | undefined
+  // Blobs received and read for gets are written into the memory of ones the node is done with.
+  const bodies = new BodyPool()
   try {
     host = await createHost({
       transport: tcpTransport(),
@@ -45,12 +47,14 @@ export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }
       listen: config.listen,
       hello: () => ({ version: p2pConstants.PROTOCOL_VERSION, addresses: host?.addresses ?? [], capacity: usage.capacity, used: usage.used }),
       logger: logger.child({ component: 'p2p' }),
+      allocateBody: (length) => bodies.take(length),
     })
     const node = await CasNode.create({
       host,
       store,
       ownerKey: keys.owner,
       catalogPath: paths.catalog,
+      bodies,
       bootstrap: config.bootstrap,
       replicas: config.replicas,
       ...(config.capacity === null ? {} : { capacity: config.capacity }),

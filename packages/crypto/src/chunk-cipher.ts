@@ -23,16 +23,18 @@ function encryptInto(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, blo
   ctrInto(ctrCipher(key, iv), plaintext, blob, IV_LENGTH)
 }
 
-/** Decrypts a blob made by {@link encryptChunk}; the IV is read from its first 16 bytes. */
+/** Decrypts a blob made by {@link encryptChunk} into new memory; the IV is read from its first 16 bytes. */
 export function decryptChunk(key: Uint8Array, blob: Uint8Array): Buffer {
   assertKey(key)
   if (blob.byteLength < IV_LENGTH) {
     throw new CryptoError('INVALID_BLOB', `blob of ${blob.byteLength} bytes is shorter than its ${IV_LENGTH}-byte iv`)
   }
   const iv = blob.subarray(0, IV_LENGTH)
-  const plaintext = Buffer.allocUnsafe(blob.byteLength - IV_LENGTH)
-  ctrInto(ctrCipher(key, iv), blob.subarray(IV_LENGTH), plaintext, 0)
-  return plaintext
+  // One update: its output is the plaintext, with no copy and no garbage of sixteen slices. A get
+  // on four processes (`bench/cluster.mjs` nodes, 1 GiB, four alternating gets each way) ran at 318
+  // MiB/s instead of 297, the reader's CPU 2.51 ms per MiB instead of 2.76. (Where malloc maps each
+  // MiB afresh, a 1 MiB update costs more: see CIPHER_SLICE; the `cas` process tunes malloc.)
+  return ctrCipher(key, iv).update(blob.subarray(IV_LENGTH))
 }
 
 /** A chunk sealed for storage: its blob, the blob's id and the key that opens it. */

@@ -16,8 +16,9 @@ export const LABELS = {
 } as const
 
 /**
- * OpenSSL processes AES-CTR fastest in slices of this size: one 1 MiB `update()`
- * runs about 3× slower than sixteen 64 KiB ones on the machines we measured
- * (see bench/crypto.mjs), so bulk encryption walks its input in these steps.
+ * Bulk encryption into memory the caller provides walks its input in slices of this size: one
+ * 1 MiB `update()` ran 2–3× slower than sixteen 64 KiB ones where malloc maps each MiB of output
+ * afresh (see bench/crypto.mjs), and each slice's output is copied into place while it is in cache.
+ * `decryptChunk` makes one update instead: its output is the result itself.
  */
 export const CIPHER_SLICE = 64 * 1024
