@@ -27,6 +27,11 @@ import type { SecureSession } from './handshake.js'
 export interface Reply {
   header?: object
   body?: Buffer
+  /**
+   * Called once the body has been encrypted for sending: nothing reads its memory any more, so the
+   * handler may reuse it. Not called when the reply is never sent (the connection closed first).
+   */
+  bodyEncrypted?: () => void
 }
 
 /** A response as seen by the requester. */
@@ -268,18 +273,21 @@ export class Connection implements PeerConnection {
     })
   }
 
-  async #write(header: Envelope, body: Buffer | undefined, signal?: AbortSignal, stillWanted?: () => boolean): Promise<void> {
+  async #write(header: Envelope, body: Buffer | undefined, signal?: AbortSignal, stillWanted?: () => boolean, onEncrypted?: () => void): Promise<void> {
     while (this.#socket.writableNeedDrain && this.#state !== 'closed') await this.#wait(this.#drainWaiters, signal)
     if (this.#state === 'closed') throw new P2PError('CLOSED', 'connection closed', { cause: this.#closeReason })
     if (stillWanted?.() === false) return
-    this.#enqueue(header, body)
+    this.#enqueue(header, body, onEncrypted)
   }
 
   /** Encodes and queues a message now; throws MESSAGE_TOO_LARGE before anything is queued. */
-  #enqueue(header: Envelope, body: Buffer | undefined): void {
+  #enqueue(header: Envelope, body: Buffer | undefined, onEncrypted?: () => void): void {
     const [head, payload] = encodeMessage(header, body, this.#limits)
-    this.#encoder.push(head)
-    if (payload !== undefined) this.#encoder.push(payload)
+    if (payload === undefined) this.#encoder.push(head, onEncrypted)
+    else {
+      this.#encoder.push(head)
+      this.#encoder.push(payload, onEncrypted)
+    }
     this.#lastActivity = Date.now()
     // Messages written in one tick share frames and one writev; big ones go out at once.
     if (this.#encoder.pendingBytes >= FLUSH_NOW_BYTES) this.#flush()
@@ -428,10 +436,12 @@ export class Connection implements PeerConnection {
   async #runHandler(id: number, type: string, run: (signal: AbortSignal) => Promise<Reply | void>, controller: AbortController): Promise<void> {
     let reply: Envelope
     let replyBody: Buffer | undefined
+    let bodyEncrypted: (() => void) | undefined
     try {
       const result = (await run(controller.signal)) ?? {}
       reply = { ...(result.header ?? {}), t: 'res', id }
       replyBody = result.body
+      bodyEncrypted = result.bodyEncrypted
     } catch (err) {
       if (isProgrammerError(err)) this.#log.error({ err, type }, 'request handler bug')
       reply = { t: 'error', id, ...replyError(err) }
@@ -439,7 +449,7 @@ export class Connection implements PeerConnection {
     try {
       if (!controller.signal.aborted && this.#state !== 'closed') {
         try {
-          await this.#write(reply, replyBody)
+          await this.#write(reply, replyBody, undefined, undefined, bodyEncrypted)
         } catch (err) {
           if (!(err instanceof P2PError) || err.code !== 'MESSAGE_TOO_LARGE') throw err
           await this.#write({ t: 'error', id, code: err.code, message: err.message }, undefined)

@@ -17,6 +17,8 @@ export class FrameEncoder {
   readonly #cipher: CipherState
   #pending: Buffer[] = []
   #pendingBytes = 0
+  // Called once the pieces queued with them are encrypted.
+  #onEncrypted: (() => void)[] = []
 
   constructor(cipher: CipherState) {
     this.#cipher = cipher
@@ -27,8 +29,12 @@ export class FrameEncoder {
     return this.#pendingBytes
   }
 
-  /** Queues plaintext; it must not be modified until written. */
-  push(plaintext: Buffer): void {
+  /**
+   * Queues plaintext; it must not be modified until encrypted. `onEncrypted` is called once it is,
+   * at the end of the flush() that encrypts it: from then on nothing here reads it.
+   */
+  push(plaintext: Buffer, onEncrypted?: () => void): void {
+    if (onEncrypted !== undefined) this.#onEncrypted.push(onEncrypted)
     if (plaintext.length === 0) return
     this.#pending.push(plaintext)
     this.#pendingBytes += plaintext.length
@@ -66,6 +72,9 @@ export class FrameEncoder {
       out.push(cipher.getAuthTag())
       remaining -= frameLength
     }
+    const encrypted = this.#onEncrypted
+    this.#onEncrypted = []
+    for (const done of encrypted) done()
     return out
   }
 }

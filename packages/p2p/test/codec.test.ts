@@ -57,6 +57,25 @@ describe('frame codec', () => {
     }
   })
 
+  test('onEncrypted runs once the flush has encrypted its piece, so the piece may then be overwritten', () => {
+    const { encoder, decode } = pair()
+    const first = randomBytes(200_000)
+    const second = randomBytes(100)
+    const expected = Buffer.concat([first, second])
+    const calls: string[] = []
+    encoder.push(first, () => {
+      calls.push('first')
+      first.fill(0) // the caller reuses the memory at once
+    })
+    encoder.push(second, () => calls.push('second'))
+    expect(calls).toEqual([])
+    const wire = Buffer.concat(encoder.flush())
+    expect(calls).toEqual(['first', 'second'])
+    expect(decode(wire).equals(expected)).toBe(true)
+    encoder.flush()
+    expect(calls).toHaveLength(2) // each only once
+  })
+
   test('every frame uses a fresh nonce: equal plaintexts give different ciphertexts', () => {
     const { encoder } = pair()
     const data = Buffer.alloc(100, 1)

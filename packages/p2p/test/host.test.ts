@@ -96,6 +96,25 @@ describe.each(transports)('host over %s', (_name, makeNetwork, listenAddr) => {
     expect(made.size).toBe(2)
   })
 
+  test('a handler learns when its reply body is encrypted, and may reuse the memory from then on', async () => {
+    const [a, b] = await pair()
+    const served = randomBytes(1_000_000)
+    const memory = Buffer.from(served)
+    let encrypted = 0
+    b.handle('get-blob', () =>
+      Promise.resolve({
+        body: memory,
+        bodyEncrypted: () => {
+          encrypted++
+          memory.fill(0)
+        },
+      }),
+    )
+    const got = await a.request(b.id, 'get-blob', { blob: BLOB })
+    expect(encrypted).toBe(1)
+    expect(got.body!.equals(served)).toBe(true)
+  })
+
   test('requests flow both ways over the one connection', async () => {
     const [a, b] = await pair()
     a.handle('ping', () => Promise.resolve())

@@ -84,6 +84,8 @@ export interface IncomingMessage {
 export interface Reply {
   header: Record<string, unknown>
   body?: Buffer
+  /** Called once the body is encrypted for sending and its memory free for reuse (a host may never call it). */
+  bodyEncrypted?: () => void
 }
 
 /** The peer-to-peer host the node talks through (satisfied by @cas/p2p's Host). */

@@ -192,11 +192,12 @@ export async function readLocal(ctx: NodeContext, id: string, memory?: BodyPool)
 }
 
 /**
- * Reads a local copy for someone else (a peer's get, a repair push). A damaged copy is moved aside
- * and a good one fetched back from the other nodes in the background; until then, undefined.
+ * Reads a local copy for someone else (a peer's get, a repair push), into memory from `memory` when
+ * given. A damaged copy is moved aside and a good one fetched back from the other nodes in the
+ * background; until then, undefined.
  */
-export async function readLocalForPeer(ctx: NodeContext, id: string): Promise<Buffer | undefined> {
-  const local = await readLocal(ctx, id)
+export async function readLocalForPeer(ctx: NodeContext, id: string, memory?: BodyPool): Promise<Buffer | undefined> {
+  const local = await readLocal(ctx, id, memory)
   if (local.damaged) heal(ctx, id)
   return local.bytes
 }

@@ -81,14 +81,16 @@ export function registerHandlers(ctx: NodeContext): void {
     const offset = typeof header.offset === 'number' ? header.offset : undefined
     const length = typeof header.length === 'number' ? header.length : undefined
     // Checked against its id before it leaves: a copy damaged on disk is never served (it is moved aside and healed).
-    const bytes = await readLocalForPeer(ctx, id)
+    const bytes = await readLocalForPeer(ctx, id, ctx.bodies)
     if (bytes === undefined) throw new ServerError('NOT_FOUND', `blob ${id} is not here`)
     if (offset !== undefined && offset > bytes.byteLength) {
+      ctx.bodies.give(bytes)
       throw new ServerError('INVALID_ARGUMENT', `offset ${offset} is past the end of blob ${id}`)
     }
     const body = offset === undefined ? bytes : bytes.subarray(offset, length === undefined ? undefined : offset + length)
     metrics.blobsServed++
-    return { header: {}, body }
+    // Once encrypted into frames, its memory takes the next blob read or received here.
+    return { header: {}, body, bodyEncrypted: () => ctx.bodies.give(bytes) }
   })
 
   host.handle('has', async ({ header }) => {
