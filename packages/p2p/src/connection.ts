@@ -91,6 +91,16 @@ export interface ConnectionOptions {
   allocateBody?: BodyAllocator
 }
 
+/** Options of one message write. */
+interface WriteOptions {
+  /** Aborts the wait for drain. */
+  signal?: AbortSignal
+  /** Asked after the wait: false drops the message unsent. */
+  stillWanted?: () => boolean
+  /** Called once the body is encrypted (see {@link Reply.bodyEncrypted}). */
+  onEncrypted?: () => void
+}
+
 interface Pending {
   type: string
   resolve: (response: Response) => void
@@ -229,7 +239,7 @@ export class Connection implements PeerConnection {
     })
     try {
       // A request that timed out or was aborted while waiting for drain is not sent at all.
-      await this.#write({ ...fields, t: type, id }, body, signal, () => this.#pending.has(id))
+      await this.#write({ ...fields, t: type, id }, body, { ...(signal ? { signal } : {}), stillWanted: () => this.#pending.has(id) })
     } catch (err) {
       this.#settle(id)?.reject(err as P2PError)
     }
@@ -273,7 +283,8 @@ export class Connection implements PeerConnection {
     })
   }
 
-  async #write(header: Envelope, body: Buffer | undefined, signal?: AbortSignal, stillWanted?: () => boolean, onEncrypted?: () => void): Promise<void> {
+  async #write(header: Envelope, body: Buffer | undefined, options: WriteOptions = {}): Promise<void> {
+    const { signal, stillWanted, onEncrypted } = options
     while (this.#socket.writableNeedDrain && this.#state !== 'closed') await this.#wait(this.#drainWaiters, signal)
     if (this.#state === 'closed') throw new P2PError('CLOSED', 'connection closed', { cause: this.#closeReason })
     if (stillWanted?.() === false) return
@@ -449,7 +460,7 @@ export class Connection implements PeerConnection {
     try {
       if (!controller.signal.aborted && this.#state !== 'closed') {
         try {
-          await this.#write(reply, replyBody, undefined, undefined, bodyEncrypted)
+          await this.#write(reply, replyBody, bodyEncrypted ? { onEncrypted: bodyEncrypted } : {})
         } catch (err) {
           if (!(err instanceof P2PError) || err.code !== 'MESSAGE_TOO_LARGE') throw err
           await this.#write({ t: 'error', id, code: err.code, message: err.message }, undefined)

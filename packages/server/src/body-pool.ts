@@ -5,9 +5,9 @@ export const MIN_POOLED_BODY = 64 * 1024
 export const MAX_SPARE_BODIES = 12
 
 /**
- * Memory for the blobs a node receives (the `allocateBody` of its host) and those a get reads from
- * its own store, taken back once the node is done with them: a get after it has decrypted a blob,
- * a holder after it has stored one.
+ * Memory for the blobs a node receives (the `allocateBody` of its host) and those it reads from
+ * its own store for a get or a peer, taken back once the node is done with them: a get after it has
+ * decrypted a blob, a holder after it has stored one or encrypted one it serves.
  *
  * Why: a fresh MiB for every blob received is external memory the collector chases. The blobs a
  * get holds in its window live long enough to be promoted, so each 64 MiB of them starts a full

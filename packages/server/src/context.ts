@@ -92,8 +92,8 @@ export interface NodeContext {
    */
   readonly recycle: (blob: Buffer) => void
   /**
-   * Where the host's received bodies come from: a blob received from a peer is given back here once
-   * nothing reads it any more (see {@link BodyPool}).
+   * Memory for blobs: the host's received bodies and the copies a get reads or a holder serves come
+   * from here, and go back once nothing reads them any more (see {@link BodyPool}).
    */
   readonly bodies: BodyPool
   readonly clock: Clock

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import type { BodyPool } from './body-pool.js'
 import { HEAL_ATTEMPTS, HEAL_RETRY_MS, TRANSFER_TIMEOUT_MS } from './constants.js'
 import type { NodeContext } from './context.js'
 import { errorCode, isProgrammerError, ServerError, throwIfAborted } from './errors.js'
@@ -40,7 +39,7 @@ export class BlobFetcher {
   async fetch(id: string): Promise<Buffer> {
     throwIfAborted(this.opts.signal)
     if (this.opts.remoteOnly !== true) {
-      const local = await readLocal(this.ctx, id, this.ctx.bodies)
+      const local = await readLocal(this.ctx, id, true)
       if (local.bytes !== undefined) {
         this.owned.add(local.bytes)
         return local.bytes
@@ -166,13 +165,13 @@ function hashHex(bytes: Uint8Array): string {
  * Reads this node's copy of a blob and checks it against its id: bit rot or a bad disk must never
  * reach a reader, here or on another node. A damaged copy is moved aside at once, so `has` stops
  * claiming it and repair on the other holders sees it missing; its pins stay. `damaged` tells the
- * caller a good copy is wanted back. With `memory`, the copy is read into memory from that pool.
+ * caller a good copy is wanted back. `pooled`: the copy is read into memory from the node's body pool.
  */
-export async function readLocal(ctx: NodeContext, id: string, memory?: BodyPool): Promise<{ bytes?: Buffer; damaged: boolean }> {
+export async function readLocal(ctx: NodeContext, id: string, pooled = false): Promise<{ bytes?: Buffer; damaged: boolean }> {
   let bytes: Buffer
   try {
     // One read, no separate existence check: NOT_FOUND is the common "not here" answer.
-    bytes = await ctx.store.get(id, undefined, memory ? { allocate: (length) => memory.take(length) } : {})
+    bytes = await ctx.store.get(id, undefined, pooled ? { allocate: (length) => ctx.bodies.take(length) } : {})
   } catch (err) {
     if (isProgrammerError(err)) throw err
     if (errorCode(err) !== 'NOT_FOUND') ctx.logger.debug({ blob: id, code: errorCode(err) }, 'local read failed')
@@ -192,12 +191,12 @@ export async function readLocal(ctx: NodeContext, id: string, memory?: BodyPool)
 }
 
 /**
- * Reads a local copy for someone else (a peer's get, a repair push), into memory from `memory` when
- * given. A damaged copy is moved aside and a good one fetched back from the other nodes in the
+ * Reads a local copy for someone else (a peer's get, a repair push), into the node's body pool when
+ * `pooled`. A damaged copy is moved aside and a good one fetched back from the other nodes in the
  * background; until then, undefined.
  */
-export async function readLocalForPeer(ctx: NodeContext, id: string, memory?: BodyPool): Promise<Buffer | undefined> {
-  const local = await readLocal(ctx, id, memory)
+export async function readLocalForPeer(ctx: NodeContext, id: string, pooled = false): Promise<Buffer | undefined> {
+  const local = await readLocal(ctx, id, pooled)
   if (local.damaged) heal(ctx, id)
   return local.bytes
 }

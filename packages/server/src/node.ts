@@ -52,7 +52,8 @@ export interface NodeComponents {
   cryptoThreads?: number
   /**
    * The pool the host's `allocateBody` takes from: blobs received are given back to it once used.
-   * Without one (a host that allocates on its own), received blobs are left to the collector.
+   * Without one (a host that allocates on its own), received blobs are left to the collector, and a
+   * pool of the node's own holds the copies it reads.
    */
   bodies?: BodyPool
   clock?: Clock

@@ -81,7 +81,7 @@ export function registerHandlers(ctx: NodeContext): void {
     const offset = typeof header.offset === 'number' ? header.offset : undefined
     const length = typeof header.length === 'number' ? header.length : undefined
     // Checked against its id before it leaves: a copy damaged on disk is never served (it is moved aside and healed).
-    const bytes = await readLocalForPeer(ctx, id, ctx.bodies)
+    const bytes = await readLocalForPeer(ctx, id, true)
     if (bytes === undefined) throw new ServerError('NOT_FOUND', `blob ${id} is not here`)
     if (offset !== undefined && offset > bytes.byteLength) {
       ctx.bodies.give(bytes)
