@@ -8,7 +8,7 @@
 //   env: BENCH_BYTES (default 1 GiB), BENCH_NODES (4), BENCH_REPLICAS (3), BENCH_LIMIT_BYTES (512 MiB),
 //        BENCH_WARMUP_BYTES (64 MiB), BENCH_PUT_WINDOW, BENCH_GET_WINDOW, BENCH_NODE_FLAGS (extra node/V8 flags for the node processes,
 //        e.g. "--initial-old-space-size=256"), BENCH_PROF (a folder: --cpu-prof of every node process),
-//        BENCH_ALLOCATOR=untuned (glibc's malloc as it comes, to compare with the daemon's tuning),
+//        BENCH_ALLOCATOR=untuned (glibc's malloc as it comes, a heap per thread included, to compare with the daemon's tuning),
 //        BENCH_OLD_SPACE=unwatched (no collection as the old space grows, to compare with the daemon)
 // Besides MiB/s it reports CPU milliseconds per MiB summed over the node processes (all their threads:
 // GC helpers and libuv's pool included): on a shared machine that stays comparable when MiB/s does not.
@@ -140,7 +140,10 @@ function spawnNode(setup) {
     ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean) : []),
     ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
   ]
-  const child = fork(here, ['--node'], { execArgv, env: { ...process.env, BENCH_SETUP: JSON.stringify(setup) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // One malloc heap for all threads, as the `cas` CLI starts its node processes (execWithOneArena,
+  // which a process with an IPC channel cannot use on itself); a MALLOC_ARENA_MAX given here wins.
+  const arena = process.env.BENCH_ALLOCATOR === 'untuned' ? {} : { MALLOC_ARENA_MAX: '1' }
+  const child = fork(here, ['--node'], { execArgv, env: { ...arena, ...process.env, BENCH_SETUP: JSON.stringify(setup) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map()
   let next = 0
   const ready = new Promise((resolve, reject) => {

@@ -79,6 +79,15 @@ describe('four daemons', () => {
     }
   })
 
+  // Where the environment leaves malloc to the daemon: the pid the test started is the daemon's.
+  const ownMalloc = Object.keys(process.env).some((name) => name.startsWith('MALLOC_')) || process.env.GLIBC_TUNABLES !== undefined
+  test.runIf(process.platform === 'linux' && !ownMalloc)('each daemon restarted itself in place with one malloc heap', async () => {
+    for (const daemon of daemons) {
+      const environ = (await readFile(`/proc/${daemon.child.pid}/environ`, 'utf8')).split('\0')
+      expect(environ).toContain('MALLOC_ARENA_MAX=1')
+    }
+  })
+
   test('put on node 1 prints the address; --json has the documented fields', async () => {
     const file = join(dir, 'photo.bin')
     await writeFile(file, bytes)

@@ -29,16 +29,27 @@ export const MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 const M_TRIM_THRESHOLD = -1
 const M_MMAP_THRESHOLD = -3
 
+/** The variable and the tunable that set how many heaps ("arenas") malloc keeps: see `one-arena.ts`. */
+const ARENA_SETTINGS = ['MALLOC_ARENA_MAX', 'glibc.malloc.arena_max']
+
 /**
- * The malloc settings an operator gave this process through its environment, if any: glibc reads
- * `MALLOC_*` variables and `glibc.malloc.*` tunables at start, and a later mallopt() would
- * overrule some of them silently. Whoever set any of them manages malloc themselves.
+ * The malloc settings this process's environment gives glibc, if any: glibc reads `MALLOC_*`
+ * variables and `glibc.malloc.*` tunables at start.
  */
-function operatorSettings(env: NodeJS.ProcessEnv): string | undefined {
+export function mallocSettings(env: NodeJS.ProcessEnv): string[] {
   const variables = Object.keys(env).filter((name) => name.startsWith('MALLOC_'))
   const tunables = (env.GLIBC_TUNABLES ?? '').split(':').filter((tunable) => tunable.startsWith('glibc.malloc.'))
-  const all = [...variables, ...tunables.map((tunable) => `GLIBC_TUNABLES ${tunable}`)]
-  return all.length > 0 ? all.join(', ') : undefined
+  return [...variables, ...tunables.map((tunable) => `GLIBC_TUNABLES ${tunable}`)]
+}
+
+/**
+ * The settings an operator gave malloc that a later mallopt() of the thresholds would overrule
+ * silently, if any. Whoever set any of them manages malloc themselves. The number of arenas is not
+ * among them: the thresholds do not touch it (and `one-arena.ts` sets it itself).
+ */
+function operatorSettings(env: NodeJS.ProcessEnv): string | undefined {
+  const own = mallocSettings(env).filter((setting) => !ARENA_SETTINGS.some((arena) => setting.includes(arena)))
+  return own.length > 0 ? own.join(', ') : undefined
 }
 
 /** What {@link tuneAllocator} did. */
@@ -57,7 +68,8 @@ let mallocTrim: ((pad: number) => number) | undefined
  * It needs glibc on Linux and the optional dependency `koffi` (to call `mallopt()`): elsewhere it
  * changes nothing and says why, and a node runs as before, only with more CPU per byte. It also
  * leaves malloc alone when the environment configures it (any `MALLOC_*` variable, such as
- * `MALLOC_TRIM_THRESHOLD_`, or `GLIBC_TUNABLES=glibc.malloc.…`): the operator's own settings win.
+ * `MALLOC_TRIM_THRESHOLD_`, or `GLIBC_TUNABLES=glibc.malloc.…`, other than the number of arenas):
+ * the operator's own settings win.
  */
 export function tuneAllocator(): AllocatorTuning {
   outcome ??= applyTuning()

@@ -18,6 +18,7 @@ export { silentLogger, type Logger } from './logger.js'
 export { tuneGarbageCollector, HEAP_GROWING_PERCENT, YOUNG_GROWTH_FACTOR } from './gc-tuning.js'
 export { watchOldSpace, OLD_SPACE_STEP_BYTES, OLD_SPACE_CHECK_MS, type OldSpaceWatchOptions } from './old-space-watch.js'
 export { tuneAllocator, releaseFreeMemory, TRIM_THRESHOLD_BYTES, MMAP_THRESHOLD_BYTES, type AllocatorTuning } from './allocator-tuning.js'
+export { execWithOneArena, ONE_ARENA } from './one-arena.js'
 export { chunkStream, type ChunkStreamOptions } from './chunker.js'
 export { BodyPool, MIN_POOLED_BODY, MAX_SPARE_BODIES } from './body-pool.js'
 export {

@@ -67,7 +67,7 @@ describe('tuneAllocator', () => {
 
   it.each([
     ['GLIBC_TUNABLES', 'glibc.malloc.trim_threshold=1048576', 'glibc.malloc.trim_threshold=1048576'],
-    ['MALLOC_ARENA_MAX', '2', 'MALLOC_ARENA_MAX'],
+    ['MALLOC_TOP_PAD_', '0', 'MALLOC_TOP_PAD_'],
   ])('leaves malloc to the operator when the environment configures it (%s)', async (name, value, named) => {
     vi.resetModules()
     vi.stubEnv(name, value)
@@ -78,6 +78,22 @@ describe('tuneAllocator', () => {
       if (!outcome.tuned && process.platform === 'linux') expect(outcome.reason).toContain(named)
       // An untuned malloc hands memory back by itself; nothing is released on its behalf.
       expect(fresh.releaseFreeMemory()).toBe(false)
+    } finally {
+      vi.unstubAllEnvs()
+      vi.resetModules()
+    }
+  })
+
+  it.runIf(onLinux).each([
+    ['MALLOC_ARENA_MAX', '1'],
+    ['GLIBC_TUNABLES', 'glibc.malloc.arena_max=2'],
+  ])('tunes the thresholds when the environment sets only the number of arenas (%s)', async (name, value) => {
+    vi.resetModules()
+    vi.stubEnv(name, value)
+    try {
+      const fresh = await import('../src/allocator-tuning.js')
+      expect(fresh.tuneAllocator()).toEqual({ tuned: true })
+      expect(fresh.releaseFreeMemory()).toBe(true)
     } finally {
       vi.unstubAllEnvs()
       vi.resetModules()
