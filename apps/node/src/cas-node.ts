@@ -1,5 +1,5 @@
 import { constants as p2pConstants, createHost, tcpTransport, type Host } from '@cas/p2p'
-import { BodyPool, CasNode, releaseFreeMemory, tuneAllocator, tuneGarbageCollector, watchOldSpace } from '@cas/server'
+import { BodyPool, CasNode, collectGarbage, releaseFreeMemory, tuneAllocator, tuneGarbageCollector, watchOldSpace } from '@cas/server'
 import { openStore } from '@cas/store'
 import type { BuiltNode, NodeFactory } from './daemon.js'
 import { releaseWhenQuiet } from './release-when-quiet.js'
@@ -61,8 +61,15 @@ export const createCasNode: NodeFactory = async ({ paths, config, keys, logger }
       chunkSize: config.chunkSize,
       logger: logger.child({ component: 'node' }),
     })
-    // The memory malloc keeps for transfers goes back to the system once they stop.
-    const stopReleasing = allocator.tuned ? releaseWhenQuiet(node.metrics, () => releaseFreeMemory()) : () => {}
+    // The memory kept for transfers goes back to the system once they stop: the pools' spares and
+    // the dead Buffers to the collector, then what malloc kept of them to the system.
+    const stopReleasing = allocator.tuned
+      ? releaseWhenQuiet(node.metrics, () => {
+          node.dropSpares()
+          collectGarbage({ freeBuffers: true })
+          releaseFreeMemory()
+        })
+      : () => {}
     // A long transfer's garbage is collected as it piles up, not minutes later (see @cas/server).
     const stopWatching = watchOldSpace()
     return {

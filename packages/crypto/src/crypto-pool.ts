@@ -198,6 +198,16 @@ export class CryptoPool {
     this.#spareBlobs.push(memory)
   }
 
+  /** Bytes of blob memory kept for later seals (see {@link recycle}). */
+  get spareBytes(): number {
+    return this.#spareBlobs.reduce((sum, memory) => sum + memory.byteLength, 0)
+  }
+
+  /** Lets go of the blob memory kept for later seals, for the collector to free: for when puts stop. */
+  dropSpares(): void {
+    this.#spareBlobs.length = 0
+  }
+
   /** Memory for a blob of `bytes`: a recycled one of that size, else new. */
   #blobMemory(bytes: number): ArrayBuffer {
     const i = this.#spareBlobs.findIndex((memory) => memory.byteLength === bytes)

@@ -122,6 +122,28 @@ describe('CryptoPool', () => {
     }
   })
 
+  test('keeps recycled memory until told to let go of it', async () => {
+    const own = new CryptoPool()
+    try {
+      const owner = generateKey()
+      const first = await own.seal(owner, randomBytes(100_000))
+      const second = await own.seal(owner, randomBytes(100_000))
+      expect(own.spareBytes).toBe(0)
+      own.recycle(first.blob)
+      own.recycle(second.blob)
+      expect(own.spareBytes).toBe(first.blob.byteLength + second.blob.byteLength)
+      const memory = first.blob.buffer
+      own.dropSpares()
+      expect(own.spareBytes).toBe(0)
+      // Later seals get new memory: the memory let go of is never moved to the thread again.
+      const next = randomBytes(100_000)
+      expectSameSeal(await own.seal(owner, next), sealChunk(owner, next))
+      expect(memory.byteLength).toBe(first.blob.byteLength)
+    } finally {
+      await own.close()
+    }
+  })
+
   test('a bad owner key is refused with INVALID_KEY', async () => {
     await expect(pool.seal(Buffer.alloc(16), Buffer.from('x'))).rejects.toMatchObject({ code: 'INVALID_KEY' })
   })

@@ -323,6 +323,17 @@ export class CasNode extends EventEmitter<CasNodeEvents> {
     await this.cryptoPool?.close()
   }
 
+  /**
+   * Lets go of the blob memory this node keeps for its next transfers (its body pool's spares and
+   * its crypto threads' recycled blobs), for the collector to free; the next transfer allocates
+   * afresh. For when traffic stops: the `cas` daemon calls it, then a full collection and
+   * `releaseFreeMemory()`, once its node's transfers stand still.
+   */
+  dropSpares(): void {
+    this.ctx.bodies.clear()
+    this.cryptoPool?.dropSpares()
+  }
+
   /** Stores a file in the network; see {@link putFile}. */
   async put(source: AsyncIterable<Uint8Array>, opts: PutOptions = {}): Promise<PutResult> {
     this.assertOpen()

@@ -1,5 +1,5 @@
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import { getHeapSpaceStatistics } from 'node:v8'
+import { collectGarbage } from './full-collection.js'
 
 /**
  * Growth of V8's old space since its last full collection after which {@link watchOldSpace} has
@@ -38,7 +38,7 @@ export interface OldSpaceWatchOptions {
 export function watchOldSpace(options: OldSpaceWatchOptions = {}): () => void {
   const step = options.stepBytes ?? OLD_SPACE_STEP_BYTES
   const used = options.used ?? oldSpaceUsed
-  const collect = options.collect ?? fullCollection()
+  const collect = options.collect ?? (() => collectGarbage())
   let floor = used()
   const timer = setInterval(() => {
     const now = used()
@@ -55,13 +55,4 @@ export function watchOldSpace(options: OldSpaceWatchOptions = {}): () => void {
 
 function oldSpaceUsed(): number {
   return getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_used_size ?? 0
-}
-
-/**
- * V8's collector as a function. Node offers it only through `--expose-gc`; set at run time, the
- * flag exposes `gc` to contexts created afterwards, so this process's own global stays as it was.
- */
-function fullCollection(): () => void {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { CryptoPool } from '@cas/crypto'
 import { BodyPool, MIN_POOLED_BODY } from '../src/body-pool.js'
 import { eventually, readAll } from './support/cluster.js'
 import { RealCluster } from './support/tcp-cluster.js'
@@ -54,6 +55,7 @@ describe('received blobs in reused memory', () => {
   it('holders and readers receive or read each blob into the memory of one they are done with, and every byte stays right', async () => {
     const gives = vi.spyOn(BodyPool.prototype, 'give')
     const takes = vi.spyOn(BodyPool.prototype, 'take')
+    const recycles = vi.spyOn(CryptoPool.prototype, 'recycle')
     cluster = new RealCluster()
     const chunkSize = 256 * 1024
     for (let i = 0; i < 3; i++) await cluster.add({ chunkSize, replicas: 2 })
@@ -88,5 +90,14 @@ describe('received blobs in reused memory', () => {
     })
     expect(gives.mock.calls.length).toBeGreaterThan(storedBack + 32)
     expect(reused.length).toBeGreaterThan(32)
+
+    // Once traffic stops, each node lets go of what it kept: its body pool's spares and the blobs
+    // its crypto threads recycle.
+    const bodyPools = new Set(gives.mock.contexts as BodyPool[])
+    const cryptoPools = new Set(recycles.mock.contexts as CryptoPool[])
+    expect([...bodyPools].some((pool) => pool.spareBytes > 0)).toBe(true)
+    expect([...cryptoPools].some((pool) => pool.spareBytes > 0)).toBe(true)
+    for (const n of cluster.nodes) n.node.dropSpares()
+    for (const pool of [...bodyPools, ...cryptoPools]) expect(pool.spareBytes).toBe(0)
   })
 })
