@@ -135,14 +135,14 @@ async function nodeProcess() {
 
 // ---- coordinator ------------------------------------------------------------------------------
 
-function spawnNode(setup) {
+function spawnNode(setup, oneArena) {
   const execArgv = [
     ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean) : []),
     ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
   ]
   // One malloc heap for all threads, as the `cas` CLI starts its node processes (execWithOneArena,
   // which a process with an IPC channel cannot use on itself); a MALLOC_ARENA_MAX given here wins.
-  const arena = process.env.BENCH_ALLOCATOR === 'untuned' ? {} : { MALLOC_ARENA_MAX: '1' }
+  const arena = process.env.BENCH_ALLOCATOR === 'untuned' ? {} : oneArena
   const child = fork(here, ['--node'], { execArgv, env: { ...arena, ...process.env, BENCH_SETUP: JSON.stringify(setup) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map()
   let next = 0
@@ -169,10 +169,11 @@ async function main() {
   const limits = await measureLimits({ bytes: LIMIT_BYTES })
   const root = await mkdtemp(join(benchBase(), 'cas-bench-cluster-'))
   const networkKey = randomBytes(32).toString('hex')
+  const { ONE_ARENA } = await import(new URL('../packages/server/dist/one-arena.js', import.meta.url).href)
   const nodes = []
   try {
     for (let i = 0; i < NODES; i++) {
-      const n = spawnNode({ dir: join(root, `n${i}`), networkKey, replicas: REPLICAS, bootstrap: nodes[0] ? nodes[0].info.addresses : [] })
+      const n = spawnNode({ dir: join(root, `n${i}`), networkKey, replicas: REPLICAS, bootstrap: nodes[0] ? nodes[0].info.addresses : [] }, ONE_ARENA)
       n.info = await n.ready
       nodes.push(n)
     }
